@@ -1,0 +1,1 @@
+//! Grafana data frames on Apache Arrow.

@@ -1,0 +1,103 @@
+//! `cargo xtask ci`: every check and test, in the order CI runs them.
+//!
+//! Stops at the first failing step and names it. Each step is an ordinary
+//! command a developer can run alone; this module only sequences them.
+
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+/// One step of the run: a name for the log and the command that performs it.
+struct Step {
+    name: &'static str,
+    command: Command,
+}
+
+impl Step {
+    fn cargo(name: &'static str, args: &[&str]) -> Self {
+        let mut command = Command::new(cargo());
+        command.args(args).current_dir(crate::project_root());
+        Step { name, command }
+    }
+
+    fn env(mut self, key: &str, value: &str) -> Self {
+        self.command.env(key, value);
+        self
+    }
+}
+
+pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
+    if !args.is_empty() {
+        bail!("usage: cargo xtask ci");
+    }
+    let started = Instant::now();
+    let steps = [
+        Step::cargo("format", &["fmt", "--all", "--", "--check"]),
+        Step::cargo(
+            "clippy",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+        Step::cargo("tests", &["test", "--workspace", "--locked"]),
+        Step::cargo("docs", &["doc", "--workspace", "--no-deps", "--locked"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    ];
+    for step in steps {
+        run_step(step)?;
+    }
+
+    announce("generated code");
+    crate::proto::check(&crate::project_root())?;
+    println!("generated protocol code is up to date");
+
+    announce("cargo-deny");
+    if cargo_subcommand_installed("deny") {
+        run_step(Step::cargo("cargo-deny", &["deny", "--locked", "check"]))?;
+    } else {
+        println!("skipped: cargo-deny is not installed (`cargo install cargo-deny` to run it)");
+    }
+
+    println!(
+        "\nci: every step passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn run_step(mut step: Step) -> anyhow::Result<()> {
+    announce(step.name);
+    let status = step
+        .command
+        .status()
+        .with_context(|| format!("starting the {} step", step.name))?;
+    if !status.success() {
+        bail!("the {} step failed ({status})", step.name);
+    }
+    Ok(())
+}
+
+fn announce(name: &str) {
+    println!("\n==> {name}");
+}
+
+/// The cargo that runs xtask, so a pinned toolchain is used for every step.
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+fn cargo_subcommand_installed(name: &str) -> bool {
+    Command::new(cargo())
+        .args([name, "--version"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}

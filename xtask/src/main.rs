@@ -1,0 +1,58 @@
+//! `cargo xtask`: the project's automation, written in Rust so that it runs
+//! wherever cargo does (see <https://github.com/matklad/cargo-xtask>).
+//!
+//! One module per subcommand. The binary keeps its dependencies few because it
+//! is built before any task can run.
+
+mod ci;
+mod frame;
+mod proto;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  ci                  run every check and test CI runs (fmt, clippy, tests, docs,
+                      generated-code freshness, cargo-deny when installed)
+  proto [--check]     regenerate crates/plugin-proto from proto/ (--check: fail
+                      if the checked-in code is stale instead of writing it)
+  frame FILE [--json] print the frames in an Arrow IPC file, a frame-JSON file or
+                      a Go golden .txt/.jsonc file as tables (or as frame JSON)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprint!("{USAGE}");
+        return ExitCode::FAILURE;
+    };
+    let result = match command.as_str() {
+        "ci" => ci::run(rest),
+        "proto" => proto::run(rest),
+        "frame" => frame::run(rest),
+        "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(anyhow::anyhow!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // `{:#}` prints the whole context chain on one line, no backtrace.
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: xtask lives one level below it.
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
