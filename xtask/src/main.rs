@@ -6,6 +6,7 @@
 
 mod ci;
 mod frame;
+mod package;
 mod proto;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,9 @@ commands:
                       if the checked-in code is stale instead of writing it)
   frame FILE [--json] print the frames in an Arrow IPC file, a frame-JSON file or
                       a Go golden .txt/.jsonc file as tables (or as frame JSON)
+  package DIR [--target T]... [--debug]
+                      build a plugin's binaries (release unless --debug) and
+                      write dist/<id>/ and dist/<id>-<version>.zip
 ";
 
 fn main() -> ExitCode {
@@ -33,6 +37,7 @@ fn main() -> ExitCode {
         "ci" => ci::run(rest),
         "proto" => proto::run(rest),
         "frame" => frame::run(rest),
+        "package" => package::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

@@ -57,7 +57,7 @@ pub struct FieldConfig {
     #[serde(default, skip_serializing_if = "Option::is_none", with = "conf_float_opt")]
     pub max: Option<f64>,
     /// Expected interval between values in milliseconds (`interval`; 0 = unset).
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero", serialize_with = "go_float::serialize")]
     pub interval: f64,
     /// Value mappings (`mappings`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -176,13 +176,32 @@ impl FieldConfig {
     }
 }
 
+/// Writes a float as Go does: integral values without a fractional part (`1`, not `1.0`).
+pub(crate) fn serialize_go_float<S: Serializer>(value: f64, s: S) -> Result<S::Ok, S::Error> {
+    // Below 2^53 every integral f64 is exactly an i64.
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        s.serialize_i64(value as i64)
+    } else {
+        s.serialize_f64(value)
+    }
+}
+
+/// [`serialize_go_float`] for a plain `f64` field.
+pub(crate) mod go_float {
+    use super::*;
+
+    pub(crate) fn serialize<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
+        serialize_go_float(*value, s)
+    }
+}
+
 /// Go's `ConfFloat64` as an optional field: non-finite values write `null`; `null` reads `-Inf`.
 mod conf_float_opt {
     use super::*;
 
     pub(super) fn serialize<S: Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
         match value {
-            Some(v) if v.is_finite() => s.serialize_f64(*v),
+            Some(v) if v.is_finite() => serialize_go_float(*v, s),
             _ => s.serialize_none(),
         }
     }
@@ -198,7 +217,7 @@ mod conf_float {
     use super::*;
 
     pub(super) fn serialize<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if value.is_finite() { s.serialize_f64(*value) } else { s.serialize_none() }
+        if value.is_finite() { serialize_go_float(*value, s) } else { s.serialize_none() }
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {

@@ -92,19 +92,6 @@ pub(crate) fn go_time_string(nanos: i64) -> String {
     out
 }
 
-/// RFC 3339 with nanoseconds trimmed: `2019-09-09T14:30:45.5Z`.
-pub(crate) fn rfc3339(nanos: i64) -> String {
-    let (year, month, day, hour, minute, second, nano) = utc_parts(nanos);
-    let mut out = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}");
-    if nano != 0 {
-        let fraction = format!("{nano:09}");
-        out.push('.');
-        out.push_str(fraction.trim_end_matches('0'));
-    }
-    out.push('Z');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +129,5 @@ mod tests {
         assert_eq!(go_time_string(0), "1970-01-01 00:00:00 +0000 UTC");
         assert_eq!(go_time_string(1_568_039_445_000_000_000), "2019-09-09 14:30:45 +0000 UTC");
         assert_eq!(go_time_string(-1), "1969-12-31 23:59:59.999999999 +0000 UTC");
-        assert_eq!(rfc3339(1_500_000), "1970-01-01T00:00:00.0015Z");
     }
 }

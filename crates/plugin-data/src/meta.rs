@@ -234,6 +234,7 @@ pub struct QueryStat {
     #[serde(flatten)]
     pub config: FieldConfig,
     /// The statistic's value.
+    #[serde(serialize_with = "crate::config::go_float::serialize")]
     pub value: f64,
 }
 

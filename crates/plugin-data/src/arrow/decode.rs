@@ -3,13 +3,12 @@
 //! The envelope (magic bytes, footer length) is checked before arrow-ipc sees the bytes;
 //! arrow-ipc then verifies the flatbuffers and validates every array.
 
-use std::collections::HashMap;
 use std::io::Cursor;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_ipc::reader::FileReader;
-use arrow_schema::Schema;
+use arrow_schema::{Metadata, Schema};
 
 use super::{KEY_CONFIG, KEY_LABELS, KEY_META, KEY_NAME, KEY_REF_ID, KEY_TSTYPE};
 use crate::config::FieldConfig;
@@ -23,7 +22,8 @@ const MAGIC: &[u8; 6] = b"ARROW1";
 const MIN_FILE_LEN: usize = 8 + 4 + MAGIC.len();
 
 pub(crate) fn decode_frame(bytes: &[u8]) -> Result<Frame, Error> {
-    check_envelope(bytes)?;
+    let footer = check_envelope(bytes)?;
+    check_blocks(bytes, footer)?;
     let reader = FileReader::try_new(Cursor::new(bytes), None)?;
     let schema = reader.schema();
     let batches = reader.collect::<Result<Vec<RecordBatch>, _>>()?;
@@ -32,7 +32,8 @@ pub(crate) fn decode_frame(bytes: &[u8]) -> Result<Frame, Error> {
 }
 
 /// Rejects inputs that cannot be an Arrow file before arrow-ipc parses offsets out of them.
-fn check_envelope(bytes: &[u8]) -> Result<(), Error> {
+/// Returns the range of the footer flatbuffer.
+fn check_envelope(bytes: &[u8]) -> Result<std::ops::Range<usize>, Error> {
     if bytes.len() < MIN_FILE_LEN {
         return Err(Error::InvalidArrow(format!("{} bytes is too short", bytes.len())));
     }
@@ -45,9 +46,66 @@ fn check_envelope(bytes: &[u8]) -> Result<(), Error> {
         .and_then(|b| <[u8; 4]>::try_from(b).ok())
         .map(i32::from_le_bytes)
         .ok_or_else(|| Error::InvalidArrow("missing footer length".to_owned()))?;
-    let footer_fits = usize::try_from(footer_len).is_ok_and(|len| len > 0 && len <= trailer_start - 8);
-    if !footer_fits {
-        return Err(Error::InvalidArrow(format!("footer length {footer_len} out of range")));
+    match usize::try_from(footer_len) {
+        Ok(len) if len > 0 && len <= trailer_start - 8 => Ok(trailer_start - len..trailer_start),
+        _ => Err(Error::InvalidArrow(format!("footer length {footer_len} out of range"))),
+    }
+}
+
+fn invalid(what: impl Into<String>) -> Error {
+    Error::InvalidArrow(what.into())
+}
+
+/// Checks that every block the footer lists, and every buffer each block's message lists, lies
+/// inside the file. arrow-ipc trusts these offsets (and panics on out-of-range slices), so
+/// they are validated here first.
+fn check_blocks(bytes: &[u8], footer_range: std::ops::Range<usize>) -> Result<(), Error> {
+    let data_end = footer_range.start;
+    let footer_bytes = bytes.get(footer_range).ok_or_else(|| invalid("footer out of range"))?;
+    let footer = arrow_ipc::root_as_footer(footer_bytes).map_err(|e| invalid(format!("footer: {e}")))?;
+    let blocks = footer.recordBatches().into_iter().flatten().chain(footer.dictionaries().into_iter().flatten());
+    for block in blocks {
+        let to_usize = |v: i64, what: &str| usize::try_from(v).map_err(|_| invalid(format!("negative {what}")));
+        let offset = to_usize(block.offset(), "block offset")?;
+        let meta_len = to_usize(i64::from(block.metaDataLength()), "metadata length")?;
+        let body_len = to_usize(block.bodyLength(), "body length")?;
+        if offset % 8 != 0 || meta_len % 8 != 0 {
+            return Err(invalid("block is not 8-byte aligned"));
+        }
+        let block_end = offset
+            .checked_add(meta_len)
+            .and_then(|end| end.checked_add(body_len))
+            .filter(|&end| end <= data_end)
+            .ok_or_else(|| invalid("block extends past the data section"))?;
+        let meta = bytes.get(offset..offset + meta_len).ok_or_else(|| invalid("block out of range"))?;
+        // Messages start with 0xFFFFFFFF + length (current format) or just the length (legacy).
+        let (prefix_len, message_len): (usize, i32) = match meta {
+            [0xff, 0xff, 0xff, 0xff, a, b, c, d, ..] => (8, i32::from_le_bytes([*a, *b, *c, *d])),
+            [a, b, c, d, ..] => (4, i32::from_le_bytes([*a, *b, *c, *d])),
+            _ => return Err(invalid("block metadata too short")),
+        };
+        let message_len = to_usize(i64::from(message_len), "message length")?;
+        let message_bytes = meta
+            .get(prefix_len..prefix_len.saturating_add(message_len))
+            .ok_or_else(|| invalid("message length exceeds its block"))?;
+        let message = arrow_ipc::root_as_message(message_bytes).map_err(|e| invalid(format!("message: {e}")))?;
+        let batch = message
+            .header_as_record_batch()
+            .or_else(|| message.header_as_dictionary_batch().and_then(|d| d.data()));
+        let Some(batch) = batch else { continue };
+        for buffer in batch.buffers().into_iter().flatten() {
+            let start = to_usize(buffer.offset(), "buffer offset")?;
+            let len = to_usize(buffer.length(), "buffer length")?;
+            // The format requires 8-byte aligned buffers; arrow-rs asserts alignment when it
+            // views a buffer as typed values.
+            if start % 8 != 0 {
+                return Err(invalid(format!("buffer offset {start} is not 8-byte aligned")));
+            }
+            if start.checked_add(len).is_none_or(|end| end > body_len) {
+                return Err(invalid(format!("buffer {start}+{len} exceeds the block body ({body_len})")));
+            }
+        }
+        debug_assert!(block_end <= bytes.len());
     }
     Ok(())
 }
@@ -87,7 +145,7 @@ fn frame_from_parts(schema: &Schema, columns: Vec<ArrayRef>) -> Result<Frame, Er
 
 fn field_from_parts(
     name: &str,
-    metadata: &HashMap<String, String>,
+    metadata: &Metadata,
     nullable: bool,
     array: ArrayRef,
 ) -> Result<Field, Error> {

@@ -5,12 +5,11 @@
 //! therefore copies each column exactly once, and the `Vec` becomes the returned [`Bytes`]
 //! without another copy.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::{Array, RecordBatch, RecordBatchOptions};
 use arrow_ipc::writer::FileWriter;
-use arrow_schema::{Field as ArrowField, Schema};
+use arrow_schema::{Field as ArrowField, Metadata, Schema};
 use bytes::Bytes;
 
 use super::{KEY_CONFIG, KEY_LABELS, KEY_META, KEY_NAME, KEY_REF_ID, KEY_TSTYPE};
@@ -39,24 +38,24 @@ pub(crate) fn encode_frame(frame: &Frame) -> Result<Bytes, Error> {
 /// The Arrow schema of a frame, with the Go SDK's metadata keys.
 pub(crate) fn frame_schema(frame: &Frame) -> Result<Schema, Error> {
     let fields = frame.fields().iter().map(arrow_field).collect::<Result<Vec<_>, _>>()?;
-    let mut metadata = HashMap::with_capacity(3);
-    metadata.insert(KEY_NAME.to_owned(), frame.name().to_owned());
-    metadata.insert(KEY_REF_ID.to_owned(), frame.ref_id().to_owned());
+    let mut metadata = Metadata::default();
+    metadata.insert(KEY_NAME, frame.name());
+    metadata.insert(KEY_REF_ID, frame.ref_id());
     if let Some(meta) = frame.meta() {
-        metadata.insert(KEY_META.to_owned(), serde_json::to_string(meta)?);
+        metadata.insert(KEY_META, serde_json::to_string(meta)?);
     }
     Ok(Schema::new_with_metadata(fields, metadata))
 }
 
 fn arrow_field(field: &Field) -> Result<ArrowField, Error> {
-    let mut metadata = HashMap::with_capacity(3);
-    metadata.insert(KEY_TSTYPE.to_owned(), field.field_type().simple_type().to_owned());
+    let mut metadata = Metadata::default();
+    metadata.insert(KEY_TSTYPE, field.field_type().simple_type());
     // Labels and config are independent keys: each is written exactly when it is set.
     if let Some(labels) = field.labels() {
-        metadata.insert(KEY_LABELS.to_owned(), serde_json::to_string(labels)?);
+        metadata.insert(KEY_LABELS, serde_json::to_string(labels)?);
     }
     if let Some(config) = field.config() {
-        metadata.insert(KEY_CONFIG.to_owned(), serde_json::to_string(config)?);
+        metadata.insert(KEY_CONFIG, serde_json::to_string(config)?);
     }
     Ok(ArrowField::new(field.name(), field.array().data_type().clone(), field.is_nullable())
         .with_metadata(metadata))
@@ -65,7 +64,7 @@ fn arrow_field(field: &Field) -> Result<ArrowField, Error> {
 /// An upper bound of the file size, so the output `Vec` never reallocates (which would copy
 /// the column data a second time).
 fn estimated_file_len(schema: &Schema, batch: &RecordBatch) -> usize {
-    let metadata_len = |m: &HashMap<String, String>| -> usize {
+    let metadata_len = |m: &Metadata| -> usize {
         m.iter().map(|(k, v)| k.len() + v.len() + 32).sum()
     };
     // The schema is written twice (schema message and footer); flatbuffers add per-field

@@ -233,6 +233,33 @@ impl PartialEq for Field {
             && self.config == other.config
             && self.field_type() == other.field_type()
             && self.is_nullable() == other.is_nullable()
-            && self.values.array.to_data() == other.values.array.to_data()
+            && arrays_equal_bitwise(&self.values.array, &other.values.array)
+    }
+}
+
+/// Array equality where every `NaN` equals every other `NaN` (Arrow's own equality follows
+/// IEEE 754, and Go's `NaN` has a different payload than Rust's).
+fn arrays_equal_bitwise(a: &ArrayRef, b: &ArrayRef) -> bool {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float32Type, Float64Type};
+    use arrow_schema::DataType;
+    match (a.data_type(), b.data_type()) {
+        (DataType::Float64, DataType::Float64) => {
+            let (a, b) = (a.as_primitive::<Float64Type>(), b.as_primitive::<Float64Type>());
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_float(x.map(f64::from), y.map(f64::from)))
+        }
+        (DataType::Float32, DataType::Float32) => {
+            let (a, b) = (a.as_primitive::<Float32Type>(), b.as_primitive::<Float32Type>());
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_float(x.map(f64::from), y.map(f64::from)))
+        }
+        _ => a.to_data() == b.to_data(),
+    }
+}
+
+/// Float equality for value comparison: NaNs are equal, `0.0` and `-0.0` are not.
+fn same_float(x: Option<f64>, y: Option<f64>) -> bool {
+    match (x, y) {
+        (Some(x), Some(y)) => (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits(),
+        (x, y) => x.is_none() && y.is_none(),
     }
 }

@@ -1,0 +1,1 @@
+//! Mux (in progress).

@@ -1,0 +1,1 @@
+//! Long ↔ wide time-series conversions.
