@@ -105,7 +105,7 @@ impl GrafanaConfig {
 
     /// The keys whose values differ between `self` and `other` (added,
     /// removed or changed), sorted.
-    pub fn diff(&self, other: &GrafanaConfig) -> Vec<&str> {
+    pub fn diff<'a>(&'a self, other: &'a GrafanaConfig) -> Vec<&'a str> {
         let mut changed: Vec<&str> = self
             .0
             .iter()

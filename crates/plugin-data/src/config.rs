@@ -30,7 +30,11 @@ pub struct FieldConfig {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub display_name: String,
     /// A display name set by the data source (`displayNameFromDS`).
-    #[serde(rename = "displayNameFromDS", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "displayNameFromDS",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub display_name_from_ds: String,
     /// A browsable path for the field (`path`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -51,13 +55,25 @@ pub struct FieldConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decimals: Option<u16>,
     /// Minimum value (`min`); `NaN`/`±Inf` serialize as `null`.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "conf_float_opt")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "conf_float_opt"
+    )]
     pub min: Option<f64>,
     /// Maximum value (`max`); `NaN`/`±Inf` serialize as `null`.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "conf_float_opt")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "conf_float_opt"
+    )]
     pub max: Option<f64>,
     /// Expected interval between values in milliseconds (`interval`; 0 = unset).
-    #[serde(default, skip_serializing_if = "is_zero", serialize_with = "go_float::serialize")]
+    #[serde(
+        default,
+        skip_serializing_if = "is_zero",
+        serialize_with = "go_float::serialize"
+    )]
     pub interval: f64,
     /// Value mappings (`mappings`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -166,7 +182,10 @@ impl FieldConfig {
             text: texts.into_iter().map(Into::into).collect(),
             ..EnumFieldConfig::default()
         };
-        self.type_config = Some(FieldTypeConfig { enum_config: Some(enum_config), ..Default::default() });
+        self.type_config = Some(FieldTypeConfig {
+            enum_config: Some(enum_config),
+            ..Default::default()
+        });
         self
     }
 
@@ -208,7 +227,9 @@ mod conf_float_opt {
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
         // Reached only when the key is present: `null` means -Inf, as in the Go SDK.
-        Ok(Some(Option::<f64>::deserialize(d)?.unwrap_or(f64::NEG_INFINITY)))
+        Ok(Some(
+            Option::<f64>::deserialize(d)?.unwrap_or(f64::NEG_INFINITY),
+        ))
     }
 }
 
@@ -217,7 +238,11 @@ mod conf_float {
     use super::*;
 
     pub(super) fn serialize<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if value.is_finite() { serialize_go_float(*value, s) } else { s.serialize_none() }
+        if value.is_finite() {
+            serialize_go_float(*value, s)
+        } else {
+            s.serialize_none()
+        }
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
@@ -269,10 +294,18 @@ pub enum ValueMapping {
     /// `range`: a numeric range to a result.
     Range {
         /// Lower bound (inclusive); `null` reads as `-Inf`.
-        #[serde(default, skip_serializing_if = "Option::is_none", with = "conf_float_opt")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "conf_float_opt"
+        )]
         from: Option<f64>,
         /// Upper bound (inclusive); `null` reads as `-Inf`.
-        #[serde(default, skip_serializing_if = "Option::is_none", with = "conf_float_opt")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "conf_float_opt"
+        )]
         to: Option<f64>,
         /// What the range maps to.
         result: ValueMappingResult,
@@ -383,7 +416,11 @@ pub struct Threshold {
 impl Threshold {
     /// A step with a value and color.
     pub fn new(value: f64, color: impl Into<String>) -> Self {
-        Threshold { value, color: color.into(), state: String::new() }
+        Threshold {
+            value,
+            color: color.into(),
+            state: String::new(),
+        }
     }
 }
 
@@ -412,7 +449,11 @@ pub struct DataLink {
 impl DataLink {
     /// A link with a title and URL.
     pub fn new(title: impl Into<String>, url: impl Into<String>) -> Self {
-        DataLink { title: title.into(), url: url.into(), ..DataLink::default() }
+        DataLink {
+            title: title.into(),
+            url: url.into(),
+            ..DataLink::default()
+        }
     }
 }
 
@@ -424,13 +465,25 @@ pub struct InternalDataLink {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<Value>,
     /// Target data source UID (`datasourceUid`).
-    #[serde(rename = "datasourceUid", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "datasourceUid",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub datasource_uid: String,
     /// Target data source name (`datasourceName`).
-    #[serde(rename = "datasourceName", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "datasourceName",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub datasource_name: String,
     /// Explore panels state (`panelsState`, free-form).
-    #[serde(rename = "panelsState", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "panelsState",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub panels_state: Option<Value>,
     /// Transformations extracting variables (`transformations`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -113,7 +113,13 @@ mod tests {
     fn json_floats() {
         let j = |x: f64| {
             let mut out = Vec::new();
-            write_json_float(&mut out, x.abs(), format_args!("{x}"), format_args!("{x:e}")).ok();
+            write_json_float(
+                &mut out,
+                x.abs(),
+                format_args!("{x}"),
+                format_args!("{x:e}"),
+            )
+            .ok();
             String::from_utf8(out).unwrap_or_default()
         };
         assert_eq!(j(1.0), "1");
@@ -127,7 +133,13 @@ mod tests {
     #[test]
     fn times() {
         assert_eq!(go_time_string(0), "1970-01-01 00:00:00 +0000 UTC");
-        assert_eq!(go_time_string(1_568_039_445_000_000_000), "2019-09-09 14:30:45 +0000 UTC");
-        assert_eq!(go_time_string(-1), "1969-12-31 23:59:59.999999999 +0000 UTC");
+        assert_eq!(
+            go_time_string(1_568_039_445_000_000_000),
+            "2019-09-09 14:30:45 +0000 UTC"
+        );
+        assert_eq!(
+            go_time_string(-1),
+            "1969-12-31 23:59:59.999999999 +0000 UTC"
+        );
     }
 }

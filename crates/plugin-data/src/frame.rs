@@ -57,7 +57,10 @@ impl FrameInclude {
 impl Frame {
     /// An empty frame with a name.
     pub fn new(name: impl Into<String>) -> Self {
-        Frame { name: name.into(), ..Frame::default() }
+        Frame {
+            name: name.into(),
+            ..Frame::default()
+        }
     }
 
     /// The frame name (may be empty).
@@ -160,7 +163,9 @@ impl Frame {
     ///
     /// [`Error::FieldLengthMismatch`] when fields differ in length.
     pub fn num_rows(&self) -> Result<usize, Error> {
-        let Some(first) = self.fields.first() else { return Ok(0) };
+        let Some(first) = self.fields.first() else {
+            return Ok(0);
+        };
         let first_len = first.len();
         match self.fields.iter().find(|f| f.len() != first_len) {
             None => Ok(first_len),

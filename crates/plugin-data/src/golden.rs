@@ -55,7 +55,12 @@ pub struct GoldenResponse {
 impl GoldenResponse {
     /// A successful response (status 200) with these frames.
     pub fn from_frames(frames: Vec<Frame>) -> Self {
-        GoldenResponse { frames, status: Some(200), error: None, error_source: None }
+        GoldenResponse {
+            frames,
+            status: Some(200),
+            error: None,
+            error_source: None,
+        }
     }
 }
 
@@ -67,12 +72,19 @@ impl GoldenResponse {
 /// or a frame does not decode.
 pub fn read_txt(text: &str) -> Result<GoldenResponse, Error> {
     let mut lines = text.lines();
-    if !lines.by_ref().any(|line| line.starts_with(DATA_SECTION_MARKER)) {
-        return Err(Error::InvalidGolden(format!("no `{DATA_SECTION_MARKER}` line")));
+    if !lines
+        .by_ref()
+        .any(|line| line.starts_with(DATA_SECTION_MARKER))
+    {
+        return Err(Error::InvalidGolden(format!(
+            "no `{DATA_SECTION_MARKER}` line"
+        )));
     }
     let mut response = GoldenResponse::default();
     for line in lines {
-        let Some((key, value)) = line.split_once('=') else { continue };
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
         match key {
             "FRAME" => {
                 let bytes = BASE64
@@ -126,7 +138,12 @@ pub fn read_jsonc(text: &str) -> Result<GoldenResponse, Error> {
 pub fn write_jsonc(response: &GoldenResponse) -> Result<String, Error> {
     let header = header(response)?;
     let mut out = String::from(JSONC_PREFIX);
-    out.push_str(&header.split('\n').collect::<Vec<_>>().join(&format!("\n{JSONC_PREFIX}")));
+    out.push_str(
+        &header
+            .split('\n')
+            .collect::<Vec<_>>()
+            .join(&format!("\n{JSONC_PREFIX}")),
+    );
     out.push_str(MACHINE_GENERATED);
     out.push_str(&pretty_json(&data_response_json(response)?, "  "));
     Ok(out)
@@ -150,7 +167,9 @@ pub fn data_response_json(response: &GoldenResponse) -> Result<Vec<u8>, Error> {
         serde_json::to_writer(&mut out, source)?;
         out.push(b',');
     }
-    out.extend_from_slice(format!("\"status\":{},\"frames\":[", response.status.unwrap_or(200)).as_bytes());
+    out.extend_from_slice(
+        format!("\"status\":{},\"frames\":[", response.status.unwrap_or(200)).as_bytes(),
+    );
     for (i, frame) in response.frames.iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -167,7 +186,17 @@ pub fn data_response_json(response: &GoldenResponse) -> Result<Vec<u8>, Error> {
 ///
 /// Any error rendering a frame (e.g. fields of different lengths).
 pub fn header(response: &GoldenResponse) -> Result<String, Error> {
-    let mut out = String::from(MACHINE_GENERATED);
+    Ok(format!("{MACHINE_GENERATED}{}", describe(response)?))
+}
+
+/// A readable description of a response for people: the error if any, then each frame's
+/// meta (indented JSON) and table. This is the golden header without its banner.
+///
+/// # Errors
+///
+/// Any error rendering a frame (e.g. fields of different lengths).
+pub fn describe(response: &GoldenResponse) -> Result<String, Error> {
+    let mut out = String::new();
     if let Some(error) = &response.error {
         out.push_str("\nERROR: ");
         out.push_str(error);
@@ -204,11 +233,16 @@ pub fn read_path(path: impl AsRef<Path>) -> Result<GoldenResponse, Error> {
 /// [`Error::InvalidGolden`] when the bytes are none of these, or the format's decode error.
 pub fn read_any(bytes: &[u8]) -> Result<GoldenResponse, Error> {
     if bytes.starts_with(b"ARROW1") {
-        return Ok(GoldenResponse::from_frames(vec![Frame::from_arrow_ipc(bytes)?]));
+        return Ok(GoldenResponse::from_frames(vec![Frame::from_arrow_ipc(
+            bytes,
+        )?]));
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| Error::InvalidGolden("not an Arrow file and not UTF-8 text".to_owned()))?;
-    if text.lines().any(|line| line.starts_with(DATA_SECTION_MARKER)) {
+    if text
+        .lines()
+        .any(|line| line.starts_with(DATA_SECTION_MARKER))
+    {
         return read_txt(text);
     }
     read_jsonc(text)
@@ -216,7 +250,10 @@ pub fn read_any(bytes: &[u8]) -> Result<GoldenResponse, Error> {
 
 fn strip_comment_lines(text: &str) -> String {
     // JSON strings cannot contain raw newlines, so a line starting with `//` is never data.
-    text.lines().filter(|line| !line.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Any of the JSON shapes golden files hold, as one object with optional keys (serde's
@@ -244,7 +281,9 @@ fn response_from_json(bytes: &[u8]) -> Result<GoldenResponse, Error> {
         return Ok(GoldenResponse::from_frames(decode_frames(&frames)?));
     }
     if first != Some(&b'{') {
-        return Err(Error::InvalidGolden("expected a JSON object or array".to_owned()));
+        return Err(Error::InvalidGolden(
+            "expected a JSON object or array".to_owned(),
+        ));
     }
     let document: ObjectDocument = serde_json::from_slice(bytes)?;
     if document.schema.is_some() {
@@ -261,7 +300,9 @@ fn response_from_json(bytes: &[u8]) -> Result<GoldenResponse, Error> {
         return Ok(all);
     }
     if document.frames.is_none() && document.error.is_none() && document.status.is_none() {
-        return Err(Error::InvalidGolden("not a DataResponse, frame or list of frames".to_owned()));
+        return Err(Error::InvalidGolden(
+            "not a DataResponse, frame or list of frames".to_owned(),
+        ));
     }
     Ok(GoldenResponse {
         frames: decode_frames(document.frames.as_deref().unwrap_or_default())?,
@@ -272,7 +313,10 @@ fn response_from_json(bytes: &[u8]) -> Result<GoldenResponse, Error> {
 }
 
 fn decode_frames(frames: &[Box<RawValue>]) -> Result<Vec<Frame>, Error> {
-    frames.iter().map(|f| Frame::from_json(f.get().as_bytes())).collect()
+    frames
+        .iter()
+        .map(|f| Frame::from_json(f.get().as_bytes()))
+        .collect()
 }
 
 /// Re-indents compact JSON (as `json.MarshalIndent` would), keeping key order.

@@ -24,7 +24,12 @@ use crate::string_enum::string_enum;
 #[non_exhaustive]
 pub struct FrameMeta {
     /// The data-plane frame type (`type`).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none", deserialize_with = "frame_type_opt")]
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "frame_type_opt"
+    )]
     pub frame_type: Option<FrameType>,
     /// The version of the frame type's contract (`typeVersion`, always written).
     #[serde(default)]
@@ -56,16 +61,28 @@ pub struct FrameMeta {
     )]
     pub preferred_visualisation: Option<VisType>,
     /// A panel plugin id Explore should use (`preferredVisualisationPluginId`).
-    #[serde(rename = "preferredVisualisationPluginId", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "preferredVisualisationPluginId",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub preferred_visualisation_plugin_id: String,
     /// The query as sent to the data source (`executedQueryString`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub executed_query_string: String,
     /// What the data is about, e.g. annotations (`dataTopic`).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "data_topic_opt")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "data_topic_opt"
+    )]
     pub data_topic: Option<DataTopic>,
     /// Indexes of the fields that together identify a row (`uniqueRowIdFields`).
-    #[serde(rename = "uniqueRowIdFields", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "uniqueRowIdFields",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub unique_row_id_fields: Vec<usize>,
     /// Keys not known to this crate, kept and re-emitted verbatim.
     #[serde(flatten)]
@@ -77,7 +94,9 @@ macro_rules! empty_is_none {
     ($fn_name:ident, $ty:ty) => {
         fn $fn_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<$ty>, D::Error> {
             let text = Option::<std::borrow::Cow<'de, str>>::deserialize(d)?;
-            Ok(text.filter(|t| !t.is_empty()).map(|t| <$ty>::from(t.as_ref())))
+            Ok(text
+                .filter(|t| !t.is_empty())
+                .map(|t| <$ty>::from(t.as_ref())))
         }
     };
 }
@@ -190,7 +209,9 @@ impl FrameType {
 }
 
 /// `typeVersion`: `[major, minor]` of the frame type contract.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct FrameTypeVersion(pub u32, pub u32);
 
 impl FrameTypeVersion {
@@ -241,7 +262,10 @@ pub struct QueryStat {
 impl QueryStat {
     /// A statistic with a display name and value.
     pub fn new(display_name: impl Into<String>, value: f64) -> Self {
-        QueryStat { config: FieldConfig::default().with_display_name(display_name), value }
+        QueryStat {
+            config: FieldConfig::default().with_display_name(display_name),
+            value,
+        }
     }
 }
 
@@ -340,6 +364,10 @@ pub struct Notice {
 impl Notice {
     /// A notice with a severity and text.
     pub fn new(severity: NoticeSeverity, text: impl Into<String>) -> Self {
-        Notice { severity, text: text.into(), ..Notice::default() }
+        Notice {
+            severity,
+            text: text.into(),
+            ..Notice::default()
+        }
     }
 }

@@ -14,7 +14,12 @@ pub(crate) fn render(frame: &Frame, max_fields: usize, max_rows: usize) -> Resul
     let fields = frame.fields();
     let mut out = String::new();
     let _ = writeln!(out, "Name: {}", frame.name());
-    let _ = writeln!(out, "Dimensions: {} Fields by {} Rows", fields.len(), num_rows);
+    let _ = writeln!(
+        out,
+        "Dimensions: {} Fields by {} Rows",
+        fields.len(),
+        num_rows
+    );
     if fields.is_empty() {
         return Ok(out);
     }
@@ -25,7 +30,11 @@ pub(crate) fn render(frame: &Frame, max_fields: usize, max_rows: usize) -> Resul
     let width = fields.len().min(max_fields);
     let too_wide = fields.len() > max_fields;
     let too_long = num_rows > max_rows;
-    let shown_rows = if too_long { max_rows.saturating_sub(1) } else { num_rows };
+    let shown_rows = if too_long {
+        max_rows.saturating_sub(1)
+    } else {
+        num_rows
+    };
 
     let mut columns: Vec<Vec<String>> = Vec::with_capacity(width);
     for (index, field) in fields.iter().take(width).enumerate() {
@@ -37,7 +46,11 @@ pub(crate) fn render(frame: &Frame, max_fields: usize, max_rows: usize) -> Resul
         }
         let labels = field.labels().map(ToString::to_string).unwrap_or_default();
         let mut column = Vec::with_capacity(shown_rows + 2);
-        column.push(format!("Name: {}\nLabels: {labels}\nType: {}", field.name(), field.go_type_name()));
+        column.push(format!(
+            "Name: {}\nLabels: {labels}\nType: {}",
+            field.name(),
+            field.go_type_name()
+        ));
         column.extend(field.iter().take(shown_rows).map(|v| v.to_string()));
         if too_long {
             column.push(ELIDED.to_owned());
@@ -47,7 +60,13 @@ pub(crate) fn render(frame: &Frame, max_fields: usize, max_rows: usize) -> Resul
 
     let widths: Vec<usize> = columns
         .iter()
-        .map(|c| c.iter().flat_map(|cell| cell.lines()).map(|l| l.chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            c.iter()
+                .flat_map(|cell| cell.lines())
+                .map(|l| l.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let border = {
         let mut line = String::from("+");
@@ -58,8 +77,10 @@ pub(crate) fn render(frame: &Frame, max_fields: usize, max_rows: usize) -> Resul
         line
     };
     let render_row = |out: &mut String, row: usize| {
-        let cells: Vec<Vec<&str>> =
-            columns.iter().map(|c| c.get(row).map_or(vec![""], |s| s.split('\n').collect())).collect();
+        let cells: Vec<Vec<&str>> = columns
+            .iter()
+            .map(|c| c.get(row).map_or(vec![""], |s| s.split('\n').collect()))
+            .collect();
         let height = cells.iter().map(Vec::len).max().unwrap_or(1);
         for line in 0..height {
             out.push('|');

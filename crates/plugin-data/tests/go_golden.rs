@@ -50,7 +50,10 @@ fn all_types_has_the_expected_schema() {
     for field_type in FieldType::ALL {
         for nullable in [false, true] {
             assert!(
-                frame.fields().iter().any(|f| f.field_type() == field_type && f.is_nullable() == nullable),
+                frame
+                    .fields()
+                    .iter()
+                    .any(|f| f.field_type() == field_type && f.is_nullable() == nullable),
                 "no {}{field_type} field",
                 if nullable { "nullable " } else { "" }
             );
@@ -76,8 +79,16 @@ fn all_types_has_the_expected_schema() {
     let enum_field = frame.field("enum").expect("enum");
     assert_eq!(enum_field.field_type(), FieldType::Enum);
     assert_eq!(
-        enum_field.config().and_then(|c| c.enum_config()).map(|e| e.text.clone()),
-        Some(vec!["".to_owned(), "ONE".into(), "TWO".into(), "THREE".into()])
+        enum_field
+            .config()
+            .and_then(|c| c.enum_config())
+            .map(|e| e.text.clone()),
+        Some(vec![
+            "".to_owned(),
+            "ONE".into(),
+            "TWO".into(),
+            "THREE".into()
+        ])
     );
 }
 
@@ -95,20 +106,27 @@ fn all_types_has_the_expected_values() {
     // float64_nans is [-Inf, NaN, 0, NaN, +Inf] (JSON: nulls plus `entities`).
     let nans = frame.field("float64_nans").expect("field");
     assert_eq!(nans.get(0), Some(CellValue::Float64(f64::NEG_INFINITY)));
-    let CellValue::Float64(v) = nans.get(1).expect("row") else { panic!("not float64") };
+    let CellValue::Float64(v) = nans.get(1).expect("row") else {
+        panic!("not float64")
+    };
     assert!(v.is_nan());
     assert_eq!(nans.get(2), Some(CellValue::Float64(0.0)));
     assert_eq!(nans.get(4), Some(CellValue::Float64(f64::INFINITY)));
 
     let f32_nans = frame.field("float32_values_nans").expect("field");
-    let CellValue::Float32(v) = f32_nans.get(0).expect("row") else { panic!("not float32") };
+    let CellValue::Float32(v) = f32_nans.get(0).expect("row") else {
+        panic!("not float32")
+    };
     assert!(v.is_nan());
 
     // Nanosecond precision: 9007199254740991 ns is 9007199254 ms + 740991 ns in JSON.
     let times = frame.field("nullable_timestamps").expect("field");
     assert_eq!(times.get(3), Some(CellValue::Time(9_007_199_254_740_991)));
     assert_eq!(times.get(2), Some(CellValue::Null));
-    assert_eq!(times.get(1), Some(CellValue::Time(1_568_039_445_000_000_000)));
+    assert_eq!(
+        times.get(1),
+        Some(CellValue::Time(1_568_039_445_000_000_000))
+    );
 
     let json = frame.field("nullable_json").expect("field");
     assert_eq!(json.get(0), Some(CellValue::Json(br#"{"a":1}"#)));
@@ -122,16 +140,22 @@ fn all_types_has_the_expected_values() {
 fn all_types_reencodes_to_the_same_frame() {
     let frame = all_types_from_arrow();
     let arrow = frame.to_arrow_ipc().expect("encode arrow");
-    assert_eq!(Frame::from_arrow_ipc(&arrow).expect("decode own arrow"), frame);
+    assert_eq!(
+        Frame::from_arrow_ipc(&arrow).expect("decode own arrow"),
+        frame
+    );
     let json = frame.to_json(FrameInclude::All).expect("encode json");
     assert_eq!(Frame::from_json(&json).expect("decode own json"), frame);
 }
 
 #[test]
 fn all_types_json_equals_the_go_golden_json() {
-    let ours: serde_json::Value =
-        serde_json::from_slice(&all_types_from_arrow().to_json(FrameInclude::All).expect("encode"))
-            .expect("our JSON parses");
+    let ours: serde_json::Value = serde_json::from_slice(
+        &all_types_from_arrow()
+            .to_json(FrameInclude::All)
+            .expect("encode"),
+    )
+    .expect("our JSON parses");
     let theirs: serde_json::Value =
         serde_json::from_slice(&read("all_types.golden.json")).expect("golden parses");
     assert_eq!(ours, theirs);
@@ -146,7 +170,10 @@ fn schema_only_and_data_only_json_recombine() {
     assert_eq!(schema, frame.empty_like());
     let data = frame.to_json(FrameInclude::DataOnly).expect("data");
     assert!(Frame::from_json(&data).is_err(), "data alone has no schema");
-    assert_eq!(Frame::from_json_data(&schema, &data).expect("data decodes"), frame);
+    assert_eq!(
+        Frame::from_json_data(&schema, &data).expect("data decodes"),
+        frame
+    );
 }
 
 const GOLDEN_PAIRS: [&str; 5] = [
@@ -179,7 +206,10 @@ fn txt_and_jsonc_goldens_hold_the_same_frames() {
 
 #[test]
 fn single_frame_jsonc_goldens_read() {
-    for (name, frames) in [("single-json-frame.golden.jsonc", 1), ("single-json-framer.golden.jsonc", 2)] {
+    for (name, frames) in [
+        ("single-json-frame.golden.jsonc", 1),
+        ("single-json-framer.golden.jsonc", 2),
+    ] {
         let response = golden::read_any(&read(name)).expect("reads");
         assert_eq!(response.frames.len(), frames, "{name}");
         assert_eq!(response.frames[0].name(), "Frame One");
@@ -193,16 +223,27 @@ fn goldens_rewrite_to_equal_json_and_frames() {
         let response = golden::read_jsonc(&text).expect("reads");
         let rewritten = golden::write_jsonc(&response).expect("writes");
         let json_of = |text: &str| -> serde_json::Value {
-            let body: String =
-                text.lines().filter(|l| !l.starts_with("//")).collect::<Vec<_>>().join("\n");
+            let body: String = text
+                .lines()
+                .filter(|l| !l.starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
             serde_json::from_str(&body).expect("json body")
         };
         assert_eq!(json_of(&rewritten), json_of(&text), "{name}: JSON differs");
         // The header (tables) matches the Go SDK's output line for line.
-        let header = |text: &str| text.lines().filter(|l| l.starts_with("//")).map(str::to_owned).collect::<Vec<_>>();
+        let header = |text: &str| {
+            text.lines()
+                .filter(|l| l.starts_with("//"))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(header(&rewritten), header(&text), "{name}: header differs");
 
         let txt = golden::write_txt(&response).expect("writes txt");
-        assert_eq!(golden::read_txt(&txt).expect("reads txt").frames, response.frames);
+        assert_eq!(
+            golden::read_txt(&txt).expect("reads txt").frames,
+            response.frames
+        );
     }
 }

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use plugin_data::{Frame, FrameInclude};
 
 fn golden(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop/go-sdk").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/interop/go-sdk")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
@@ -18,7 +20,9 @@ fn must_not_panic<T>(what: &str, decode: impl FnOnce() -> T + std::panic::Unwind
 fn every_truncated_arrow_file_is_an_error() {
     let bytes = golden("all_types.golden.arrow");
     for len in 0..bytes.len() {
-        let result = must_not_panic(&format!("prefix of {len} bytes"), || Frame::from_arrow_ipc(&bytes[..len]));
+        let result = must_not_panic(&format!("prefix of {len} bytes"), || {
+            Frame::from_arrow_ipc(&bytes[..len])
+        });
         assert!(result.is_err(), "prefix of {len} bytes decoded");
     }
 }
@@ -42,7 +46,10 @@ fn bit_flipped_arrow_files_never_panic() {
             }
         }
     }
-    assert!(changed > 0, "no corruption was detected or changed the frame");
+    assert!(
+        changed > 0,
+        "no corruption was detected or changed the frame"
+    );
 }
 
 #[test]
@@ -51,7 +58,9 @@ fn every_truncated_json_document_is_an_error() {
         .and_then(|f| f.to_json(FrameInclude::All))
         .expect("json");
     for len in 0..bytes.len() {
-        let result = must_not_panic(&format!("JSON prefix of {len} bytes"), || Frame::from_json(&bytes[..len]));
+        let result = must_not_panic(&format!("JSON prefix of {len} bytes"), || {
+            Frame::from_json(&bytes[..len])
+        });
         assert!(result.is_err(), "JSON prefix of {len} bytes decoded");
     }
 }
@@ -63,7 +72,9 @@ fn corrupted_json_documents_never_panic() {
         for replacement in [b'"', b'9', b'{', b']', b'-', 0xff] {
             let mut bytes = original.clone();
             bytes[offset] = replacement;
-            let _ = must_not_panic(&format!("byte {offset} set to {replacement:#x}"), || Frame::from_json(&bytes));
+            let _ = must_not_panic(&format!("byte {offset} set to {replacement:#x}"), || {
+                Frame::from_json(&bytes)
+            });
         }
     }
 }
@@ -79,6 +90,10 @@ fn out_of_range_indexes_and_values_are_errors() {
         br#"{"schema":{"fields":[{"typeInfo":{"frame":"string"}}]},"data":{"values":[[1]]}}"#,
     ];
     for case in cases {
-        assert!(Frame::from_json(case).is_err(), "{}", String::from_utf8_lossy(case));
+        assert!(
+            Frame::from_json(case).is_err(),
+            "{}",
+            String::from_utf8_lossy(case)
+        );
     }
 }

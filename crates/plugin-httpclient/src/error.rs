@@ -286,8 +286,8 @@ fn is_downstream_cause(error: &(dyn std::error::Error + 'static)) -> bool {
             {
                 return true;
             }
-        } else if let Some(io) = error.downcast_ref::<io::Error>() {
-            if matches!(
+        } else if let Some(io) = error.downcast_ref::<io::Error>()
+            && (matches!(
                 io.kind(),
                 io::ErrorKind::ConnectionRefused
                     | io::ErrorKind::ConnectionReset
@@ -297,11 +297,10 @@ fn is_downstream_cause(error: &(dyn std::error::Error + 'static)) -> bool {
                     | io::ErrorKind::BrokenPipe
                     | io::ErrorKind::UnexpectedEof
                     | io::ErrorKind::TimedOut
-            ) || is_certificate_error(io)
+            ) || is_certificate_error(io))
             {
                 return true;
             }
-        }
         next = error.source();
     }
     false

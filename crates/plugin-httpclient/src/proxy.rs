@@ -7,7 +7,7 @@
 //! Tests and plugins can set the values explicitly instead of mutating the
 //! process environment.
 
-use std::{fmt, net::IpAddr, time::Duration};
+use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
 
 use http::{HeaderValue, Uri};
 use hyper_util::client::proxy::matcher::Matcher;
@@ -88,7 +88,7 @@ impl ProxyOptions {
             builder = builder.no(no_proxy.clone());
         }
         ProxyResolver {
-            matcher: Some(builder.build()),
+            matcher: Some(Arc::new(builder.build())),
         }
     }
 }
@@ -131,7 +131,7 @@ pub(crate) struct ProxyRoute {
 /// Decides per request URI whether and where to proxy.
 #[derive(Clone, Debug)]
 pub(crate) struct ProxyResolver {
-    matcher: Option<Matcher>,
+    matcher: Option<Arc<Matcher>>,
 }
 
 impl ProxyResolver {

@@ -23,7 +23,11 @@ const ALIGNMENT: usize = 64;
 pub(crate) fn encode_frame(frame: &Frame) -> Result<Bytes, Error> {
     let num_rows = frame.num_rows()?;
     let schema = Arc::new(frame_schema(frame)?);
-    let columns = frame.fields().iter().map(|f| Arc::clone(f.array())).collect();
+    let columns = frame
+        .fields()
+        .iter()
+        .map(|f| Arc::clone(f.array()))
+        .collect();
     let options = RecordBatchOptions::new().with_row_count(Some(num_rows));
     let batch = RecordBatch::try_new_with_options(Arc::clone(&schema), columns, &options)?;
 
@@ -37,7 +41,11 @@ pub(crate) fn encode_frame(frame: &Frame) -> Result<Bytes, Error> {
 
 /// The Arrow schema of a frame, with the Go SDK's metadata keys.
 pub(crate) fn frame_schema(frame: &Frame) -> Result<Schema, Error> {
-    let fields = frame.fields().iter().map(arrow_field).collect::<Result<Vec<_>, _>>()?;
+    let fields = frame
+        .fields()
+        .iter()
+        .map(arrow_field)
+        .collect::<Result<Vec<_>, _>>()?;
     let mut metadata = Metadata::default();
     metadata.insert(KEY_NAME, frame.name());
     metadata.insert(KEY_REF_ID, frame.ref_id());
@@ -57,16 +65,19 @@ fn arrow_field(field: &Field) -> Result<ArrowField, Error> {
     if let Some(config) = field.config() {
         metadata.insert(KEY_CONFIG, serde_json::to_string(config)?);
     }
-    Ok(ArrowField::new(field.name(), field.array().data_type().clone(), field.is_nullable())
-        .with_metadata(metadata))
+    Ok(ArrowField::new(
+        field.name(),
+        field.array().data_type().clone(),
+        field.is_nullable(),
+    )
+    .with_metadata(metadata))
 }
 
 /// An upper bound of the file size, so the output `Vec` never reallocates (which would copy
 /// the column data a second time).
 fn estimated_file_len(schema: &Schema, batch: &RecordBatch) -> usize {
-    let metadata_len = |m: &Metadata| -> usize {
-        m.iter().map(|(k, v)| k.len() + v.len() + 32).sum()
-    };
+    let metadata_len =
+        |m: &Metadata| -> usize { m.iter().map(|(k, v)| k.len() + v.len() + 32).sum() };
     // The schema is written twice (schema message and footer); flatbuffers add per-field
     // tables, vtables and padding.
     let schema_len = metadata_len(schema.metadata())

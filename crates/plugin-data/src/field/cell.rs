@@ -93,8 +93,16 @@ impl fmt::Display for CellValue<'_> {
             CellValue::Null => f.write_str("null"),
             CellValue::Int(v) => write!(f, "{v}"),
             CellValue::UInt(v) => write!(f, "{v}"),
-            CellValue::Float32(v) => f.write_str(&crate::format::go_float_v(f64::from(v), &v.to_string(), format!("{v:e}"))),
-            CellValue::Float64(v) => f.write_str(&crate::format::go_float_v(v, &v.to_string(), format!("{v:e}"))),
+            CellValue::Float32(v) => f.write_str(&crate::format::go_float_v(
+                f64::from(v),
+                &v.to_string(),
+                format!("{v:e}"),
+            )),
+            CellValue::Float64(v) => f.write_str(&crate::format::go_float_v(
+                v,
+                &v.to_string(),
+                format!("{v:e}"),
+            )),
             CellValue::Bool(v) => write!(f, "{v}"),
             CellValue::String(v) => f.write_str(v),
             CellValue::Time(ns) => f.write_str(&crate::format::go_time_string(ns)),

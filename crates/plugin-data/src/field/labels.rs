@@ -68,7 +68,11 @@ impl fmt::Display for Labels {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Labels {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Labels(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Labels(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 }
 

@@ -42,7 +42,12 @@ impl Field {
     /// without a copy for numbers), `Vec<Option<T>>`, slices, arrays, typed Arrow arrays, or
     /// `FieldValues` built by [`FieldValues::try_from_array`] / collected from an iterator.
     pub fn new(name: impl Into<String>, values: impl Into<FieldValues>) -> Self {
-        Field { name: name.into(), labels: None, config: None, values: values.into() }
+        Field {
+            name: name.into(),
+            labels: None,
+            config: None,
+            values: values.into(),
+        }
     }
 
     /// Wraps an existing Arrow array (no copy) as a field.
@@ -220,7 +225,12 @@ impl Field {
         config: Option<FieldConfig>,
         values: FieldValues,
     ) -> Self {
-        Field { name, labels, config, values }
+        Field {
+            name,
+            labels,
+            config,
+            values,
+        }
     }
 }
 
@@ -245,12 +255,21 @@ fn arrays_equal_bitwise(a: &ArrayRef, b: &ArrayRef) -> bool {
     use arrow_schema::DataType;
     match (a.data_type(), b.data_type()) {
         (DataType::Float64, DataType::Float64) => {
-            let (a, b) = (a.as_primitive::<Float64Type>(), b.as_primitive::<Float64Type>());
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_float(x.map(f64::from), y.map(f64::from)))
+            let (a, b) = (
+                a.as_primitive::<Float64Type>(),
+                b.as_primitive::<Float64Type>(),
+            );
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_float(x, y))
         }
         (DataType::Float32, DataType::Float32) => {
-            let (a, b) = (a.as_primitive::<Float32Type>(), b.as_primitive::<Float32Type>());
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_float(x.map(f64::from), y.map(f64::from)))
+            let (a, b) = (
+                a.as_primitive::<Float32Type>(),
+                b.as_primitive::<Float32Type>(),
+            );
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|(x, y)| same_float(x.map(f64::from), y.map(f64::from)))
         }
         _ => a.to_data() == b.to_data(),
     }

@@ -11,8 +11,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use arrow_array::builder::{BinaryBuilder, StringBuilder};
 use arrow_array::types::{
-    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
-    TimestampNanosecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimestampNanosecondType,
+    UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow_array::{
     Array, ArrayRef, BinaryArray, BooleanArray, PrimitiveArray, StringArray,
@@ -64,13 +64,21 @@ impl FieldValues {
     pub fn try_from_array(array: ArrayRef) -> Result<Self, Error> {
         let nullable = array.nulls().is_some();
         let (array, field_type) = normalize_array(array, false)?;
-        Ok(FieldValues { array, field_type, nullable })
+        Ok(FieldValues {
+            array,
+            field_type,
+            nullable,
+        })
     }
 
     /// Enum values from a `UInt16` array (indexes into the field config's enum texts).
     pub fn enum_from_array(array: UInt16Array) -> Self {
         let nullable = array.nulls().is_some();
-        FieldValues { array: Arc::new(array), field_type: FieldType::Enum, nullable }
+        FieldValues {
+            array: Arc::new(array),
+            field_type: FieldType::Enum,
+            nullable,
+        }
     }
 
     /// Non-null enum values; the vector's allocation becomes the Arrow buffer.
@@ -89,7 +97,10 @@ impl FieldValues {
     /// the Arrow buffer.
     pub fn time_nanos(nanos: Vec<i64>) -> Self {
         FieldValues {
-            array: Arc::new(TimestampNanosecondArray::new(ScalarBuffer::from(nanos), None)),
+            array: Arc::new(TimestampNanosecondArray::new(
+                ScalarBuffer::from(nanos),
+                None,
+            )),
             field_type: FieldType::Time,
             nullable: false,
         }
@@ -111,7 +122,11 @@ impl FieldValues {
         B: AsRef<[u8]>,
     {
         let array: BinaryArray = documents.into_iter().map(Some).collect();
-        FieldValues { array: Arc::new(array), field_type: FieldType::Json, nullable: false }
+        FieldValues {
+            array: Arc::new(array),
+            field_type: FieldType::Json,
+            nullable: false,
+        }
     }
 
     /// The Grafana type of the values.
@@ -193,7 +208,10 @@ pub(crate) fn normalize_array(
         DataType::Binary => FieldType::Json,
         DataType::Timestamp(TimeUnit::Nanosecond, None) => FieldType::Time,
         DataType::Timestamp(unit, _) => {
-            return Ok((Arc::new(timestamps_to_nanos(&array, *unit)?), FieldType::Time));
+            return Ok((
+                Arc::new(timestamps_to_nanos(&array, *unit)?),
+                FieldType::Time,
+            ));
         }
         DataType::LargeUtf8 | DataType::Utf8View => {
             let strings = string_values(&array)?;
@@ -208,7 +226,10 @@ pub(crate) fn normalize_array(
     Ok((array, field_type))
 }
 
-fn timestamps_to_nanos(array: &ArrayRef, unit: TimeUnit) -> Result<TimestampNanosecondArray, Error> {
+fn timestamps_to_nanos(
+    array: &ArrayRef,
+    unit: TimeUnit,
+) -> Result<TimestampNanosecondArray, Error> {
     use arrow_array::cast::AsArray;
     use arrow_array::types::{
         TimestampMicrosecondType, TimestampMillisecondType, TimestampSecondType,
@@ -220,10 +241,18 @@ fn timestamps_to_nanos(array: &ArrayRef, unit: TimeUnit) -> Result<TimestampNano
         TimeUnit::Nanosecond => 1,
     };
     let raw: PrimitiveArray<arrow_array::types::Int64Type> = match unit {
-        TimeUnit::Second => array.as_primitive::<TimestampSecondType>().reinterpret_cast(),
-        TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().reinterpret_cast(),
-        TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().reinterpret_cast(),
-        TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().reinterpret_cast(),
+        TimeUnit::Second => array
+            .as_primitive::<TimestampSecondType>()
+            .reinterpret_cast(),
+        TimeUnit::Millisecond => array
+            .as_primitive::<TimestampMillisecondType>()
+            .reinterpret_cast(),
+        TimeUnit::Microsecond => array
+            .as_primitive::<TimestampMicrosecondType>()
+            .reinterpret_cast(),
+        TimeUnit::Nanosecond => array
+            .as_primitive::<TimestampNanosecondType>()
+            .reinterpret_cast(),
     };
     let nanos = raw.unary::<_, TimestampNanosecondType>(|v| v.saturating_mul(scale));
     Ok(nanos)
@@ -334,7 +363,11 @@ impl FieldElement for bool {
 impl From<BooleanArray> for FieldValues {
     fn from(array: BooleanArray) -> Self {
         let nullable = array.nulls().is_some();
-        FieldValues { array: Arc::new(array), field_type: FieldType::Bool, nullable }
+        FieldValues {
+            array: Arc::new(array),
+            field_type: FieldType::Bool,
+            nullable,
+        }
     }
 }
 
@@ -379,7 +412,11 @@ string_element!(String, &str, Cow<'_, str>, &String);
 impl From<StringArray> for FieldValues {
     fn from(array: StringArray) -> Self {
         let nullable = array.nulls().is_some();
-        FieldValues { array: Arc::new(array), field_type: FieldType::String, nullable }
+        FieldValues {
+            array: Arc::new(array),
+            field_type: FieldType::String,
+            nullable,
+        }
     }
 }
 
@@ -388,14 +425,22 @@ impl From<TimestampNanosecondArray> for FieldValues {
         let nullable = array.nulls().is_some();
         // Grafana times carry no time zone; the instants are the same.
         let array = array.with_timezone_opt(None::<Arc<str>>);
-        FieldValues { array: Arc::new(array), field_type: FieldType::Time, nullable }
+        FieldValues {
+            array: Arc::new(array),
+            field_type: FieldType::Time,
+            nullable,
+        }
     }
 }
 
 impl From<BinaryArray> for FieldValues {
     fn from(array: BinaryArray) -> Self {
         let nullable = array.nulls().is_some();
-        FieldValues { array: Arc::new(array), field_type: FieldType::Json, nullable }
+        FieldValues {
+            array: Arc::new(array),
+            field_type: FieldType::Json,
+            nullable,
+        }
     }
 }
 
@@ -422,7 +467,11 @@ impl TimeElement for SystemTime {
 impl<Tz: chrono::TimeZone> TimeElement for chrono::DateTime<Tz> {
     fn unix_nanos(&self) -> i64 {
         self.timestamp_nanos_opt()
-            .unwrap_or(if self.timestamp() < 0 { i64::MIN } else { i64::MAX })
+            .unwrap_or(if self.timestamp() < 0 {
+                i64::MIN
+            } else {
+                i64::MAX
+            })
     }
 }
 
@@ -478,9 +527,18 @@ macro_rules! time_element {
 time_element!(SystemTime);
 time_element!(#[cfg(feature = "chrono")] chrono::DateTime<chrono::Utc>);
 time_element!(#[cfg(feature = "chrono")] chrono::DateTime<chrono::FixedOffset>);
-time_element!(#[cfg(feature = "chrono")] chrono::NaiveDateTime);
-time_element!(#[cfg(feature = "time")] time::OffsetDateTime);
-time_element!(#[cfg(feature = "time")] time::UtcDateTime);
+time_element!(
+    #[cfg(feature = "chrono")]
+    chrono::NaiveDateTime
+);
+time_element!(
+    #[cfg(feature = "time")]
+    time::OffsetDateTime
+);
+time_element!(
+    #[cfg(feature = "time")]
+    time::UtcDateTime
+);
 
 /// Writes each JSON value into a binary array.
 fn json_into_array<T, I>(values: I) -> ArrayRef
@@ -540,17 +598,28 @@ impl FieldElement for EnumIndex {
     }
 
     fn iter_into_array<I: IntoIterator<Item = Self>>(values: I) -> ArrayRef {
-        Arc::new(UInt16Array::from_iter_values(values.into_iter().map(|EnumIndex(i)| i)))
+        Arc::new(UInt16Array::from_iter_values(
+            values.into_iter().map(|EnumIndex(i)| i),
+        ))
     }
 
     fn options_into_array<I: IntoIterator<Item = Option<Self>>>(values: I) -> ArrayRef {
-        Arc::new(values.into_iter().map(|v| v.map(|EnumIndex(i)| i)).collect::<UInt16Array>())
+        Arc::new(
+            values
+                .into_iter()
+                .map(|v| v.map(|EnumIndex(i)| i))
+                .collect::<UInt16Array>(),
+        )
     }
 }
 
 impl<T: FieldElement> From<Vec<T>> for FieldValues {
     fn from(values: Vec<T>) -> Self {
-        FieldValues { array: T::vec_into_array(values), field_type: T::FIELD_TYPE, nullable: false }
+        FieldValues {
+            array: T::vec_into_array(values),
+            field_type: T::FIELD_TYPE,
+            nullable: false,
+        }
     }
 }
 
@@ -596,7 +665,11 @@ impl<T: FieldElement, const N: usize> From<[T; N]> for FieldValues {
 
 impl<T: FieldElement> FromIterator<T> for FieldValues {
     fn from_iter<I: IntoIterator<Item = T>>(values: I) -> Self {
-        FieldValues { array: T::iter_into_array(values), field_type: T::FIELD_TYPE, nullable: false }
+        FieldValues {
+            array: T::iter_into_array(values),
+            field_type: T::FIELD_TYPE,
+            nullable: false,
+        }
     }
 }
 

@@ -13,8 +13,8 @@ use arrow_array::{
     ArrayRef, BinaryArray, BooleanArray, PrimitiveArray, StringArray, TimestampNanosecondArray,
 };
 use arrow_buffer::ScalarBuffer;
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use serde_json::value::RawValue;
 
 use crate::config::FieldConfig;
@@ -96,7 +96,10 @@ pub(crate) fn decode_frame(bytes: &[u8], known_schema: Option<&Frame>) -> Result
     frame_from_document(document, known_schema)
 }
 
-fn frame_from_document(document: FrameIn<'_>, known_schema: Option<&Frame>) -> Result<Frame, Error> {
+fn frame_from_document(
+    document: FrameIn<'_>,
+    known_schema: Option<&Frame>,
+) -> Result<Frame, Error> {
     let mut frame = match (known_schema, document.schema) {
         (Some(schema), _) => schema.empty_like(),
         (None, Some(schema)) => frame_from_schema(schema)?,
@@ -156,7 +159,11 @@ fn fill_data(frame: &mut Frame, data: DataIn<'_>) -> Result<(), Error> {
         let array = parse_column(field, raw.get(), &extras)
             .map_err(|e| Error::InvalidJson(format!("field {:?}: {e}", field.name())))?;
         let nullable = field.is_nullable();
-        field.set_values(FieldValues { array, field_type: field.field_type(), nullable });
+        field.set_values(FieldValues {
+            array,
+            field_type: field.field_type(),
+            nullable,
+        });
     }
     Ok(())
 }
@@ -303,7 +310,10 @@ fn parse_column(field: &Field, raw: &str, extras: &ColumnExtras<'_>) -> Result<A
             let array: BooleanArray = if nullable {
                 cells.into_iter().collect()
             } else {
-                cells.into_iter().map(|v| Some(v.unwrap_or(false))).collect()
+                cells
+                    .into_iter()
+                    .map(|v| Some(v.unwrap_or(false)))
+                    .collect()
             };
             Arc::new(array)
         }
@@ -312,7 +322,10 @@ fn parse_column(field: &Field, raw: &str, extras: &ColumnExtras<'_>) -> Result<A
             let array: StringArray = if nullable {
                 cells.iter().map(|c| c.0.as_deref()).collect()
             } else {
-                cells.iter().map(|c| Some(c.0.as_deref().unwrap_or(""))).collect()
+                cells
+                    .iter()
+                    .map(|c| Some(c.0.as_deref().unwrap_or("")))
+                    .collect()
             };
             Arc::new(array)
         }
@@ -351,7 +364,11 @@ where
             .transpose()
     };
     if nullable {
-        let values = cells.iter().enumerate().map(convert).collect::<Result<Vec<_>, _>>()?;
+        let values = cells
+            .iter()
+            .enumerate()
+            .map(convert)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Arc::new(values.into_iter().collect::<PrimitiveArray<T>>()))
     } else {
         let values = cells
@@ -359,7 +376,10 @@ where
             .enumerate()
             .map(|c| convert(c).map(Option::unwrap_or_default))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Arc::new(PrimitiveArray::<T>::new(ScalarBuffer::from(values), None)))
+        Ok(Arc::new(PrimitiveArray::<T>::new(
+            ScalarBuffer::from(values),
+            None,
+        )))
     }
 }
 
@@ -379,8 +399,9 @@ where
         values.push(
             cell.0
                 .map(|n| {
-                    T::Native::from_number(n)
-                        .ok_or_else(|| Error::InvalidJson(format!("row {row}: {n:?} is not a number")))
+                    T::Native::from_number(n).ok_or_else(|| {
+                        Error::InvalidJson(format!("row {row}: {n:?} is not a number"))
+                    })
                 })
                 .transpose()?,
         );
@@ -404,7 +425,10 @@ where
         Ok(Arc::new(values.into_iter().collect::<PrimitiveArray<T>>()))
     } else {
         let values: Vec<T::Native> = values.into_iter().map(Option::unwrap_or_default).collect();
-        Ok(Arc::new(PrimitiveArray::<T>::new(ScalarBuffer::from(values), None)))
+        Ok(Arc::new(PrimitiveArray::<T>::new(
+            ScalarBuffer::from(values),
+            None,
+        )))
     }
 }
 
@@ -419,17 +443,23 @@ fn times(raw: &str, nullable: bool, nanos: Option<&[i64]>) -> Result<ArrayRef, E
         let millis = i64::from_number(number)
             .ok_or_else(|| Error::InvalidJson(format!("row {row}: {number:?} is not a time")))?;
         let extra = nanos.and_then(|n| n.get(row)).copied().unwrap_or(0);
-        let ns = millis
-            .checked_mul(NANOS_PER_MILLI)
-            .and_then(|ns| ns.checked_add(extra))
-            .ok_or_else(|| Error::InvalidJson(format!("row {row}: time out of range")))?;
+        // In i128: the floor-divided milliseconds of times near `i64::MIN` overflow i64 before
+        // the (positive) sub-millisecond part is added back.
+        let ns = i128::from(millis) * i128::from(NANOS_PER_MILLI) + i128::from(extra);
+        let ns = i64::try_from(ns)
+            .map_err(|_| Error::InvalidJson(format!("row {row}: time out of range")))?;
         values.push(Some(ns));
     }
     if nullable {
-        Ok(Arc::new(values.into_iter().collect::<TimestampNanosecondArray>()))
+        Ok(Arc::new(
+            values.into_iter().collect::<TimestampNanosecondArray>(),
+        ))
     } else {
         let values: Vec<i64> = values.into_iter().map(Option::unwrap_or_default).collect();
-        Ok(Arc::new(TimestampNanosecondArray::new(ScalarBuffer::from(values), None)))
+        Ok(Arc::new(TimestampNanosecondArray::new(
+            ScalarBuffer::from(values),
+            None,
+        )))
     }
 }
 

@@ -70,7 +70,11 @@ pub(crate) fn encode_frame(frame: &Frame, include: FrameInclude) -> Result<Vec<u
 }
 
 /// Writes one frame JSON object to `out`.
-pub(crate) fn write_frame(out: &mut Vec<u8>, frame: &Frame, include: FrameInclude) -> Result<(), Error> {
+pub(crate) fn write_frame(
+    out: &mut Vec<u8>,
+    frame: &Frame,
+    include: FrameInclude,
+) -> Result<(), Error> {
     out.push(b'{');
     if include.schema() {
         out.extend_from_slice(b"\"schema\":");
@@ -89,7 +93,11 @@ pub(crate) fn write_frame(out: &mut Vec<u8>, frame: &Frame, include: FrameInclud
 
 fn estimated_len(frame: &Frame, include: FrameInclude) -> usize {
     let data = if include.data() {
-        frame.fields().iter().map(|f| f.len() * 12 + 8).sum::<usize>()
+        frame
+            .fields()
+            .iter()
+            .map(|f| f.len() * 12 + 8)
+            .sum::<usize>()
     } else {
         0
     };
@@ -164,20 +172,35 @@ fn write_column(out: &mut Vec<u8>, field: &Field) -> Result<ColumnExtras, Error>
         FieldType::Int32 => write_integers(out, array.as_primitive::<Int32Type>())?,
         FieldType::Int64 => write_integers(out, array.as_primitive::<Int64Type>())?,
         FieldType::UInt8 => write_integers(out, array.as_primitive::<UInt8Type>())?,
-        FieldType::UInt16 | FieldType::Enum => write_integers(out, array.as_primitive::<UInt16Type>())?,
+        FieldType::UInt16 | FieldType::Enum => {
+            write_integers(out, array.as_primitive::<UInt16Type>())?
+        }
         FieldType::UInt32 => write_integers(out, array.as_primitive::<UInt32Type>())?,
         FieldType::UInt64 => write_integers(out, array.as_primitive::<UInt64Type>())?,
         FieldType::Float32 => {
             let floats = array.as_primitive::<Float32Type>();
-            extras.entities = write_floats(out, floats.len(), |i| {
-                floats.is_valid(i).then(|| floats.value(i))
-            }, |out, v| write_json_float(out, v.abs().into(), format_args!("{v}"), format_args!("{v:e}")))?;
+            extras.entities = write_floats(
+                out,
+                floats.len(),
+                |i| floats.is_valid(i).then(|| floats.value(i)),
+                |out, v| {
+                    write_json_float(
+                        out,
+                        v.abs().into(),
+                        format_args!("{v}"),
+                        format_args!("{v:e}"),
+                    )
+                },
+            )?;
         }
         FieldType::Float64 => {
             let floats = array.as_primitive::<Float64Type>();
-            extras.entities = write_floats(out, floats.len(), |i| {
-                floats.is_valid(i).then(|| floats.value(i))
-            }, |out, v| write_json_float(out, v.abs(), format_args!("{v}"), format_args!("{v:e}")))?;
+            extras.entities = write_floats(
+                out,
+                floats.len(),
+                |i| floats.is_valid(i).then(|| floats.value(i)),
+                |out, v| write_json_float(out, v.abs(), format_args!("{v}"), format_args!("{v:e}")),
+            )?;
         }
         FieldType::Bool => {
             let bools = array.as_boolean();
@@ -203,7 +226,9 @@ fn write_column(out: &mut Vec<u8>, field: &Field) -> Result<ColumnExtras, Error>
                 }
             }
         }
-        FieldType::Time => extras.nanos = write_times(out, array.as_primitive::<TimestampNanosecondType>())?,
+        FieldType::Time => {
+            extras.nanos = write_times(out, array.as_primitive::<TimestampNanosecondType>())?
+        }
         FieldType::Json => {
             for (i, value) in array.as_binary::<i32>().iter().enumerate() {
                 if i > 0 {
@@ -277,6 +302,11 @@ fn write_floats<F: Copy + Into<f64>>(
             continue;
         };
         let wide: f64 = value.into();
+        if wide == 0.0 && wide.is_sign_negative() {
+            // "-0" would read back as the integer 0; "-0.0" keeps the sign.
+            out.extend_from_slice(b"-0.0");
+            continue;
+        }
         if wide.is_finite() {
             write_finite(out, value)?;
             continue;

@@ -29,6 +29,12 @@ impl BasicAuthLayer {
         Self { header }
     }
 
+    /// The `Authorization` value this layer sets, if any.
+    #[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
+    pub(crate) fn header(&self) -> Option<HeaderValue> {
+        self.header.clone()
+    }
+
     /// From [`HttpClientOptions::basic_auth`]; passes requests through
     /// unchanged when it is `None`.
     pub fn from_options(options: &HttpClientOptions) -> Self {
@@ -70,11 +76,10 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        if let Some(header) = &self.header {
-            if !request.headers().contains_key(AUTHORIZATION) {
+        if let Some(header) = &self.header
+            && !request.headers().contains_key(AUTHORIZATION) {
                 request.headers_mut().insert(AUTHORIZATION, header.clone());
             }
-        }
         self.inner.call(request)
     }
 }

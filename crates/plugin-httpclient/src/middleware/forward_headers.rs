@@ -61,8 +61,8 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        if self.enabled {
-            if let Some(ForwardedHeaders(forwarded)) = request.extensions_mut().remove::<ForwardedHeaders>() {
+        if self.enabled
+            && let Some(ForwardedHeaders(forwarded)) = request.extensions_mut().remove::<ForwardedHeaders>() {
                 let headers = request.headers_mut();
                 for name in forwarded.keys() {
                     if !headers.contains_key(name) {
@@ -72,7 +72,6 @@ where
                     }
                 }
             }
-        }
         self.inner.call(request)
     }
 }

@@ -69,8 +69,8 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        if let Some(suffix) = &self.suffix {
-            if !request.headers().contains_key(USER_AGENT) {
+        if let Some(suffix) = &self.suffix
+            && !request.headers().contains_key(USER_AGENT) {
                 let base = request
                     .extensions()
                     .get::<GrafanaUserAgent>()
@@ -82,7 +82,6 @@ where
                     request.headers_mut().insert(USER_AGENT, value);
                 }
             }
-        }
         self.inner.call(request)
     }
 }

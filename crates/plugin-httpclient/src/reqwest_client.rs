@@ -1,0 +1,77 @@
+//! A [`reqwest::Client`] built from the same [`HttpClientOptions`], for
+//! plugins that prefer reqwest's API.
+//!
+//! Carried over: timeouts and pool sizes, TLS (same rustls configuration,
+//! ring provider), the HTTP(S) proxy, basic auth, custom headers and the
+//! user agent (as default headers). Not carried over: the middleware stack
+//! (tracing, metrics, error source, response limit, header forwarding) and
+//! the secure SOCKS proxy, which reqwest cannot dial through.
+
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
+
+use crate::{
+    error::Error,
+    middleware::basic_auth::BasicAuthLayer,
+    options::HttpClientOptions,
+};
+
+impl HttpClientOptions {
+    /// Builds a reqwest client from these options; see the
+    /// [module docs](self) for what is and is not applied.
+    ///
+    /// Fails if the options enable the secure SOCKS proxy, since requests
+    /// would otherwise bypass it.
+    pub fn build_reqwest_client(&self) -> Result<reqwest::Client, Error> {
+        if self.secure_socks_proxy.is_some() {
+            return Err(Error::invalid_setting(
+                "enableSecureSocksProxy",
+                "the reqwest client cannot use the secure SOCKS proxy; use HttpClient",
+            ));
+        }
+        let tls = match &self.tls {
+            Some(tls) => crate::tls::client_config(tls)?,
+            None => crate::tls::default_client_config()?,
+        };
+
+        let mut headers = HeaderMap::new();
+        for name in self.headers.keys() {
+            for value in self.headers.get_all(name) {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+        if let Some(authorization) = self.basic_auth.as_ref().and_then(|auth| BasicAuthLayer::new(auth).header()) {
+            headers.entry(AUTHORIZATION).or_insert(authorization);
+        }
+        if let Some(plugin) = &self.plugin
+            && let Ok(value) = HeaderValue::from_str(&format!("Grafana {}/{}", plugin.id, plugin.version)) {
+                headers.entry(USER_AGENT).or_insert(value);
+            }
+
+        let timeouts = &self.timeouts;
+        let mut builder = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .default_headers(headers)
+            .pool_idle_timeout(timeouts.idle_connection)
+            .pool_max_idle_per_host(timeouts.effective_max_idle_per_host())
+            .tcp_keepalive(timeouts.keep_alive)
+            .no_proxy();
+        if let Some(request) = timeouts.request {
+            builder = builder.timeout(request);
+        }
+        if let Some(dial) = timeouts.dial {
+            builder = builder.connect_timeout(dial);
+        }
+        let no_proxy = self.proxy.no_proxy.as_deref().and_then(reqwest::NoProxy::from_string);
+        if let Some(url) = &self.proxy.http_proxy {
+            let proxy = reqwest::Proxy::http(url.as_str())
+                .map_err(|error| Error::invalid_setting("HTTP_PROXY", error.to_string()))?;
+            builder = builder.proxy(proxy.no_proxy(no_proxy.clone()));
+        }
+        if let Some(url) = &self.proxy.https_proxy {
+            let proxy = reqwest::Proxy::https(url.as_str())
+                .map_err(|error| Error::invalid_setting("HTTPS_PROXY", error.to_string()))?;
+            builder = builder.proxy(proxy.no_proxy(no_proxy));
+        }
+        builder.build().map_err(Error::other)
+    }
+}

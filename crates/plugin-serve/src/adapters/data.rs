@@ -1,0 +1,38 @@
+//! `pluginv2.Data`: `QueryData` and `QueryChunkedData`.
+
+use plugin_backend::{ChunkedDataWriter, Handler, QueryChunkedDataRequest, QueryDataRequest};
+use plugin_proto::pluginv2::{self, data_server};
+use tonic::{Request, Response, Status};
+
+use super::{Adapter, HandlerStream, ResponseStream, in_call_scope};
+
+#[tonic::async_trait]
+impl<H: Handler + 'static> data_server::Data for Adapter<H> {
+    async fn query_data(
+        &self,
+        request: Request<pluginv2::QueryDataRequest>,
+    ) -> Result<Response<pluginv2::QueryDataResponse>, Status> {
+        let (metadata, _, message) = request.into_parts();
+        let request = QueryDataRequest::try_from(message)?;
+        // Frames go back in the encoding the request asked for.
+        let format = request.format;
+        let response = in_call_scope(&metadata, self.handler.query_data(request)).await?;
+        Ok(Response::new(response.into_proto(format)?))
+    }
+
+    type QueryChunkedDataStream = ResponseStream<pluginv2::QueryChunkedDataResponse>;
+
+    async fn query_chunked_data(
+        &self,
+        request: Request<pluginv2::QueryChunkedDataRequest>,
+    ) -> Result<Response<Self::QueryChunkedDataStream>, Status> {
+        let (metadata, _, message) = request.into_parts();
+        let request = QueryChunkedDataRequest::try_from(message)?;
+        let handler = self.handler.clone();
+        let stream = HandlerStream::new(move |sender| {
+            let writer = ChunkedDataWriter::new(request.format, sender);
+            in_call_scope(&metadata, async move { handler.query_chunked_data(request, writer).await })
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+}

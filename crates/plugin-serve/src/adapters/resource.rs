@@ -1,0 +1,25 @@
+//! `pluginv2.Resource`: `CallResource`.
+
+use plugin_backend::{CallResourceRequest, Handler};
+use plugin_proto::pluginv2::{self, resource_server};
+use tonic::{Request, Response, Status};
+
+use super::{Adapter, HandlerStream, ResponseStream, in_call_scope};
+
+#[tonic::async_trait]
+impl<H: Handler + 'static> resource_server::Resource for Adapter<H> {
+    type CallResourceStream = ResponseStream<pluginv2::CallResourceResponse>;
+
+    async fn call_resource(
+        &self,
+        request: Request<pluginv2::CallResourceRequest>,
+    ) -> Result<Response<Self::CallResourceStream>, Status> {
+        let (metadata, _, message) = request.into_parts();
+        let request = CallResourceRequest::try_from(message)?;
+        let handler = self.handler.clone();
+        let stream = HandlerStream::new(move |sender| {
+            in_call_scope(&metadata, async move { handler.call_resource(request, sender).await })
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+}

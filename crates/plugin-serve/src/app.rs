@@ -1,0 +1,43 @@
+//! App plugins: [`manage`] serves one instance per app and organization.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use plugin_backend::{AppInstanceSettings, Handler, PluginContext};
+use plugin_instancemgmt::{AppInstanceProvider, InstanceManagedHandler, InstanceManager};
+
+use crate::error::Error;
+use crate::manage::ManageOptions;
+
+/// Serves an app plugin: every call goes to the instance of its
+/// organization's app, created by `factory` on first use and again whenever
+/// the app's settings or Grafana's configuration change (the Go SDK's
+/// `app.Manage`).
+///
+/// Otherwise as [`datasource::manage`](crate::datasource::manage).
+///
+/// ```no_run
+/// use plugin_backend::Plugin;
+/// use plugin_serve::ManageOptions;
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), plugin_serve::Error> {
+///     plugin_serve::app::manage(
+///         "my-org-app",
+///         |_settings, _context| async move { Ok(Plugin::new()) },
+///         ManageOptions::new(),
+///     )
+///     .await
+/// }
+/// ```
+pub async fn manage<F, Fut, I>(plugin_id: &str, factory: F, options: ManageOptions) -> Result<(), Error>
+where
+    F: Fn(Arc<AppInstanceSettings>, PluginContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<I, plugin_backend::Error>> + Send + 'static,
+    I: Handler + 'static,
+{
+    let process_handler = options.process_handler.clone();
+    let manager = InstanceManager::new(AppInstanceProvider::new(factory));
+    let handler = InstanceManagedHandler::new(manager).with_process_handler(process_handler);
+    crate::manage::manage(plugin_id, handler, options).await
+}

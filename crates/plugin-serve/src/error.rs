@@ -1,0 +1,88 @@
+//! [`Error`]: everything that can stop a plugin from serving.
+
+use std::io;
+use std::path::PathBuf;
+
+use plugin_backend::BoxError;
+
+/// Why serving a plugin failed.
+///
+/// Errors inside a request never end up here: they become a gRPC status or
+/// a response error for that request. This type covers starting, running
+/// and stopping the server.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The go-plugin magic cookie is missing: the binary was not started by
+    /// Grafana. The entry points print [`NOT_A_PLUGIN_HOST_MESSAGE`] and exit
+    /// with status 1 instead of returning this.
+    ///
+    /// [`NOT_A_PLUGIN_HOST_MESSAGE`]: crate::handshake::NOT_A_PLUGIN_HOST_MESSAGE
+    #[error("this binary is a Grafana plugin and must be started by Grafana")]
+    NotStartedByGrafana,
+
+    /// An environment variable set by the host (or the developer) has a
+    /// value the plugin cannot use.
+    #[error("environment variable {name}={value:?} is invalid: {reason}")]
+    InvalidEnvironment {
+        /// The variable's name.
+        name: String,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// No listening socket could be created.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        /// The socket path, address or port range that was tried.
+        address: String,
+        /// Why the last attempt failed.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A file-system or process operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The gRPC server stopped with an error.
+    #[error("gRPC server failed: {0}")]
+    Server(#[from] tonic::transport::Error),
+
+    /// Standalone mode could not find the plugin's directory.
+    #[error("no plugin.json with id {plugin_id:?} under {}", dir.display())]
+    PluginDirNotFound {
+        /// The plugin id looked for.
+        plugin_id: String,
+        /// Where the search started.
+        dir: PathBuf,
+    },
+
+    /// Tracing could not be set up (feature `otel`).
+    #[error("cannot set up tracing: {0}")]
+    Tracing(#[source] BoxError),
+
+    /// The profiling endpoint could not be started (feature `pprof`).
+    #[error("cannot start the profiler: {0}")]
+    Profiling(#[source] BoxError),
+}
+
+impl Error {
+    /// An [`Error::Io`] saying what was being done.
+    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
+        Error::Io { context: context.into(), source }
+    }
+
+    /// An [`Error::InvalidEnvironment`].
+    pub(crate) fn invalid_env(name: &str, value: &str, reason: impl Into<String>) -> Self {
+        Error::InvalidEnvironment { name: name.to_owned(), value: value.to_owned(), reason: reason.into() }
+    }
+}

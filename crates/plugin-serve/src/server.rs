@@ -1,0 +1,271 @@
+//! The gRPC server: which services it carries, its limits, and how it
+//! drains on shutdown.
+//!
+//! | service | served to Grafana | served standalone |
+//! |---|---|---|
+//! | `pluginv2.Data`, `Resource`, `Diagnostics`, `Stream`, `AdmissionControl`, `ResourceConversion` | yes | yes |
+//! | `grpc.health.v1.Health` (service `plugin` = `SERVING`) | yes | yes |
+//! | `plugin.GRPCController`, `plugin.GRPCStdio`, `plugin.GRPCBroker` | yes | no |
+//!
+//! A standalone server has no controller on purpose: when Grafana restarts
+//! the plugin it calls `Shutdown` on whatever it is connected to, and that
+//! must not be the developer's debugging session. (The Go SDK's standalone
+//! server has no controller either.)
+//!
+//! Every service accepts messages up to
+//! [`ServeOptions::with_max_receive_message_size`] (16 MiB by default, as
+//! the Go SDK; tonic's own default is 4 MiB) and sends messages of any size
+//! unless limited. Accepted TCP connections get `TCP_NODELAY`.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use plugin_backend::Handler;
+use plugin_proto::go_plugin::{grpc_broker_server, grpc_controller_server, grpc_stdio_server};
+use plugin_proto::pluginv2::{
+    admission_control_server, data_server, diagnostics_server, resource_conversion_server, resource_server,
+    stream_server,
+};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic_health::ServingStatus;
+
+use crate::adapters::Adapter;
+use crate::buildinfo::BuildInfo;
+use crate::error::Error;
+use crate::go_plugin::{Broker, Controller, Stdio};
+use crate::listener::PluginListener;
+use crate::metrics::GrpcMetricsLayer;
+use crate::shutdown::{CleanupHook, Shutdown};
+
+/// The largest request message accepted by default: 16 MiB, as in the Go
+/// SDK.
+pub const DEFAULT_MAX_RECEIVE_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
+
+/// How long requests in flight may run on after shutdown is requested, by
+/// default. Grafana kills a plugin 2 s after asking it to stop; this leaves
+/// half a second for the cleanup hook and the exit.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// The health-check service name go-plugin's host asks about.
+pub const HEALTH_SERVICE_NAME: &str = "plugin";
+
+/// How a plugin is served: gRPC limits, lifecycle and logging.
+///
+/// ```
+/// use std::time::Duration;
+/// use plugin_serve::ServeOptions;
+///
+/// let options = ServeOptions::new()
+///     .with_max_receive_message_size(64 * 1024 * 1024)
+///     .with_shutdown_timeout(Duration::from_secs(1))
+///     .on_shutdown(|| async { /* close connection pools */ });
+/// # let _ = options;
+/// ```
+pub struct ServeOptions {
+    pub(crate) max_receive_message_size: usize,
+    pub(crate) max_send_message_size: usize,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) shutdown: Shutdown,
+    pub(crate) cleanup: Option<CleanupHook>,
+    pub(crate) build_info: Option<BuildInfo>,
+    pub(crate) install_logger: bool,
+}
+
+impl ServeOptions {
+    /// The defaults: 16 MiB receive limit, no send limit, 1.5 s to drain,
+    /// no cleanup hook, build information from the plugin id only, and the
+    /// hclog logger installed.
+    pub fn new() -> Self {
+        ServeOptions {
+            max_receive_message_size: DEFAULT_MAX_RECEIVE_MESSAGE_SIZE,
+            max_send_message_size: usize::MAX,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            shutdown: Shutdown::new(),
+            cleanup: None,
+            build_info: None,
+            install_logger: true,
+        }
+    }
+
+    /// Accepts request messages up to `bytes` long.
+    pub fn with_max_receive_message_size(mut self, bytes: usize) -> Self {
+        self.max_receive_message_size = bytes;
+        self
+    }
+
+    /// Sends response messages up to `bytes` long; longer ones fail with
+    /// `ResourceExhausted`.
+    pub fn with_max_send_message_size(mut self, bytes: usize) -> Self {
+        self.max_send_message_size = bytes;
+        self
+    }
+
+    /// Lets requests in flight run for up to `timeout` after shutdown is
+    /// requested; the server stops without them after that.
+    pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Stops the server when `shutdown` is triggered, besides the host's
+    /// `Shutdown` call and SIGTERM.
+    pub fn with_shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
+
+    /// Runs `cleanup` once the server has stopped, before the entry point
+    /// returns. Keep it short: Grafana kills the plugin 2 s after asking it
+    /// to stop.
+    pub fn on_shutdown<F, Fut>(mut self, cleanup: F) -> Self
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.cleanup = Some(Box::new(move || Box::pin(cleanup())));
+        self
+    }
+
+    /// The plugin's build information, usually
+    /// [`build_info!()`](crate::build_info): printed by `-buildinfo` and
+    /// `-version`, and the service version in traces.
+    pub fn with_build_info(mut self, build_info: BuildInfo) -> Self {
+        self.build_info = Some(build_info);
+        self
+    }
+
+    /// Leaves logging to the plugin: the entry points do not install the
+    /// hclog subscriber (nor, with feature `otel`, the tracing layer). Use
+    /// it when the plugin installs its own `tracing` subscriber; its output
+    /// must still go to stderr, in hclog JSON
+    /// ([`HclogLayer`](crate::log::HclogLayer)) for Grafana to parse it.
+    pub fn without_logger(mut self) -> Self {
+        self.install_logger = false;
+        self
+    }
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions::new()
+    }
+}
+
+impl fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("max_receive_message_size", &self.max_receive_message_size)
+            .field("max_send_message_size", &self.max_send_message_size)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("shutdown", &self.shutdown)
+            .field("cleanup", &self.cleanup.is_some())
+            .field("build_info", &self.build_info)
+            .field("install_logger", &self.install_logger)
+            .finish()
+    }
+}
+
+/// Which services the server carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ServerKind {
+    /// Started by Grafana through go-plugin.
+    GoPlugin,
+    /// Started by a developer with `-standalone`.
+    Standalone,
+}
+
+/// The tower layer that joins incoming trace context, when tracing is
+/// compiled in.
+#[cfg(feature = "otel")]
+type TraceContextLayer = crate::otel::TraceContextLayer;
+#[cfg(not(feature = "otel"))]
+type TraceContextLayer = tower_layer::Identity;
+
+/// Serves `handler` on `listener` until `options.shutdown` is triggered,
+/// then drains for at most `options.shutdown_timeout`.
+pub(crate) async fn run<H: Handler + 'static>(
+    handler: Arc<H>,
+    listener: PluginListener,
+    kind: ServerKind,
+    options: &ServeOptions,
+) -> Result<(), Error> {
+    let adapter = Adapter::new(handler);
+    let shutdown = options.shutdown.clone();
+    let (receive, send) = (options.max_receive_message_size, options.max_send_message_size);
+    macro_rules! limited {
+        ($server:expr) => {
+            $server.max_decoding_message_size(receive).max_encoding_message_size(send)
+        };
+    }
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_service_status(HEALTH_SERVICE_NAME, ServingStatus::Serving).await;
+
+    let mut router = tonic::transport::Server::builder()
+        .layer(GrpcMetricsLayer)
+        .layer(TraceContextLayer::default())
+        .add_service(health_service)
+        .add_service(limited!(data_server::DataServer::new(adapter.clone())))
+        .add_service(limited!(resource_server::ResourceServer::new(adapter.clone())))
+        .add_service(limited!(diagnostics_server::DiagnosticsServer::new(adapter.clone())))
+        .add_service(limited!(stream_server::StreamServer::new(adapter.clone())))
+        .add_service(limited!(admission_control_server::AdmissionControlServer::new(adapter.clone())))
+        .add_service(limited!(resource_conversion_server::ResourceConversionServer::new(adapter)));
+    if kind == ServerKind::GoPlugin {
+        router = router
+            .add_service(grpc_controller_server::GrpcControllerServer::new(Controller { shutdown: shutdown.clone() }))
+            .add_service(grpc_stdio_server::GrpcStdioServer::new(Stdio { shutdown: shutdown.clone() }))
+            .add_service(grpc_broker_server::GrpcBrokerServer::new(Broker { shutdown: shutdown.clone() }));
+    }
+
+    let stopping = {
+        let shutdown = shutdown.clone();
+        async move { shutdown.triggered().await }
+    };
+    match listener {
+        #[cfg(unix)]
+        PluginListener::Unix { listener, socket_file } => {
+            let incoming = tokio_stream::wrappers::UnixListenerStream::new(listener);
+            let result = drain(router.serve_with_incoming_shutdown(incoming, stopping), &shutdown, options).await;
+            drop(socket_file);
+            result
+        }
+        PluginListener::Tcp { listener, .. } => {
+            let incoming = TcpListenerStream::new(listener).map(|connection| {
+                if let Ok(stream) = &connection {
+                    // Without it, each small gRPC reply waits for the peer's
+                    // delayed ACK.
+                    let _ = stream.set_nodelay(true);
+                }
+                connection
+            });
+            drain(router.serve_with_incoming_shutdown(incoming, stopping), &shutdown, options).await
+        }
+    }
+}
+
+/// Runs `serving` until it ends; once `shutdown` is triggered, gives it
+/// `options.shutdown_timeout` to finish the requests in flight.
+async fn drain<F>(serving: F, shutdown: &Shutdown, options: &ServeOptions) -> Result<(), Error>
+where
+    F: Future<Output = Result<(), tonic::transport::Error>>,
+{
+    tokio::pin!(serving);
+    tokio::select! {
+        result = &mut serving => return result.map_err(Error::from),
+        () = shutdown.triggered() => {}
+    }
+    match tokio::time::timeout(options.shutdown_timeout, serving).await {
+        Ok(result) => result.map_err(Error::from),
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = options.shutdown_timeout.as_millis() as u64,
+                "requests still running at the end of the shutdown timeout; stopping without them"
+            );
+            Ok(())
+        }
+    }
+}
