@@ -31,8 +31,16 @@ pub struct GroupVersionKind {
 
 impl GroupVersionKind {
     /// The kind `kind` of `group`/`version`.
-    pub fn new(group: impl Into<String>, version: impl Into<String>, kind: impl Into<String>) -> Self {
-        GroupVersionKind { group: group.into(), version: version.into(), kind: kind.into() }
+    pub fn new(
+        group: impl Into<String>,
+        version: impl Into<String>,
+        kind: impl Into<String>,
+    ) -> Self {
+        GroupVersionKind {
+            group: group.into(),
+            version: version.into(),
+            kind: kind.into(),
+        }
     }
 }
 
@@ -69,7 +77,12 @@ pub struct StatusResult {
 impl StatusResult {
     /// A `Failure` with `message` and `code`.
     pub fn failure(code: i32, message: impl Into<String>) -> Self {
-        StatusResult { status: "Failure".into(), message: message.into(), reason: String::new(), code }
+        StatusResult {
+            status: "Failure".into(),
+            message: message.into(),
+            reason: String::new(),
+            code,
+        }
     }
 }
 
@@ -88,12 +101,19 @@ pub struct ValidationResponse {
 impl ValidationResponse {
     /// An accepting answer.
     pub fn allowed() -> Self {
-        ValidationResponse { allowed: true, ..ValidationResponse::default() }
+        ValidationResponse {
+            allowed: true,
+            ..ValidationResponse::default()
+        }
     }
 
     /// A refusing answer with reason `result`.
     pub fn denied(result: StatusResult) -> Self {
-        ValidationResponse { allowed: false, result: Some(result), warnings: Vec::new() }
+        ValidationResponse {
+            allowed: false,
+            result: Some(result),
+            warnings: Vec::new(),
+        }
     }
 }
 
@@ -114,11 +134,19 @@ pub struct MutationResponse {
 impl MutationResponse {
     /// An accepting answer with the mutated object `object_bytes`.
     pub fn allowed(object_bytes: impl Into<Bytes>) -> Self {
-        MutationResponse { allowed: true, object_bytes: object_bytes.into(), ..MutationResponse::default() }
+        MutationResponse {
+            allowed: true,
+            object_bytes: object_bytes.into(),
+            ..MutationResponse::default()
+        }
     }
 
     /// A refusing answer with reason `result`.
     pub fn denied(result: StatusResult) -> Self {
-        MutationResponse { allowed: false, result: Some(result), ..MutationResponse::default() }
+        MutationResponse {
+            allowed: false,
+            result: Some(result),
+            ..MutationResponse::default()
+        }
     }
 }

@@ -88,7 +88,11 @@ pub struct ChunkedDataWriter {
 impl ChunkedDataWriter {
     /// A writer encoding frames in `format` and sending chunks to `sender`.
     pub fn new(format: DataFrameFormat, sender: ResponseSender<QueryChunkedDataResponse>) -> Self {
-        ChunkedDataWriter { format, sender, schema_sent: HashSet::new() }
+        ChunkedDataWriter {
+            format,
+            sender,
+            schema_sent: HashSet::new(),
+        }
     }
 
     /// The encoding of the frames.
@@ -98,7 +102,12 @@ impl ChunkedDataWriter {
 
     /// Sends the next chunk of frame `frame_id` of query `ref_id`, setting
     /// the frame's `ref_id`.
-    pub async fn write_frame(&mut self, ref_id: &str, frame_id: &str, mut frame: Frame) -> Result<(), Error> {
+    pub async fn write_frame(
+        &mut self,
+        ref_id: &str,
+        frame_id: &str,
+        mut frame: Frame,
+    ) -> Result<(), Error> {
         if ref_id.is_empty() {
             return Err(Error::MissingField("chunk ref_id"));
         }
@@ -109,11 +118,18 @@ impl ChunkedDataWriter {
         let encoded = match self.format {
             DataFrameFormat::Arrow => frame.to_arrow_ipc()?,
             DataFrameFormat::Json => {
-                let first = !self.schema_sent.contains(&(ref_id.to_owned(), frame_id.to_owned()));
-                let include = if first { FrameInclude::All } else { FrameInclude::DataOnly };
+                let first = !self
+                    .schema_sent
+                    .contains(&(ref_id.to_owned(), frame_id.to_owned()));
+                let include = if first {
+                    FrameInclude::All
+                } else {
+                    FrameInclude::DataOnly
+                };
                 let json = Bytes::from(frame.to_json(include)?);
                 if first {
-                    self.schema_sent.insert((ref_id.to_owned(), frame_id.to_owned()));
+                    self.schema_sent
+                        .insert((ref_id.to_owned(), frame_id.to_owned()));
                 }
                 json
             }
@@ -131,7 +147,12 @@ impl ChunkedDataWriter {
     }
 
     /// Sends an error chunk for query `ref_id`.
-    pub async fn write_error(&mut self, ref_id: &str, status: Status, error: Option<&Error>) -> Result<(), Error> {
+    pub async fn write_error(
+        &mut self,
+        ref_id: &str,
+        status: Status,
+        error: Option<&Error>,
+    ) -> Result<(), Error> {
         self.sender
             .send(QueryChunkedDataResponse {
                 ref_id: ref_id.to_owned(),

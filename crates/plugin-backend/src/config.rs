@@ -31,7 +31,8 @@ pub mod keys {
     /// Default maximum idle connections of SQL data sources.
     pub const SQL_MAX_IDLE_CONNS_DEFAULT: &str = "GF_SQL_MAX_IDLE_CONNS_DEFAULT";
     /// Default maximum connection lifetime (seconds) of SQL data sources.
-    pub const SQL_MAX_CONN_LIFETIME_SECONDS_DEFAULT: &str = "GF_SQL_MAX_CONN_LIFETIME_SECONDS_DEFAULT";
+    pub const SQL_MAX_CONN_LIFETIME_SECONDS_DEFAULT: &str =
+        "GF_SQL_MAX_CONN_LIFETIME_SECONDS_DEFAULT";
     /// Maximum bytes of a downstream HTTP response body.
     pub const RESPONSE_LIMIT: &str = "GF_RESPONSE_LIMIT";
     /// The client secret of the plugin's service account (a secret).
@@ -43,21 +44,25 @@ pub mod keys {
     /// Path of the PDC client certificate.
     pub const SECURE_SOCKS_PROXY_CLIENT_CERT: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_CLIENT_CERT";
     /// PEM contents of the PDC client certificate.
-    pub const SECURE_SOCKS_PROXY_CLIENT_CERT_VAL: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_CLIENT_CERT_VAL";
+    pub const SECURE_SOCKS_PROXY_CLIENT_CERT_VAL: &str =
+        "GF_SECURE_SOCKS_DATASOURCE_PROXY_CLIENT_CERT_VAL";
     /// Path of the PDC client key.
     pub const SECURE_SOCKS_PROXY_CLIENT_KEY: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_CLIENT_KEY";
     /// PEM contents of the PDC client key (a secret).
-    pub const SECURE_SOCKS_PROXY_CLIENT_KEY_VAL: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_CLIENT_KEY_VAL";
+    pub const SECURE_SOCKS_PROXY_CLIENT_KEY_VAL: &str =
+        "GF_SECURE_SOCKS_DATASOURCE_PROXY_CLIENT_KEY_VAL";
     /// Space-separated paths of the PDC root CA certificates.
     pub const SECURE_SOCKS_PROXY_ROOT_CAS: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_ROOT_CA_CERT";
     /// Comma-separated PEM contents of the PDC root CA certificates.
-    pub const SECURE_SOCKS_PROXY_ROOT_CA_VALS: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_ROOT_CA_CERT_VALS";
+    pub const SECURE_SOCKS_PROXY_ROOT_CA_VALS: &str =
+        "GF_SECURE_SOCKS_DATASOURCE_PROXY_ROOT_CA_CERT_VALS";
     /// Address of the PDC proxy.
     pub const SECURE_SOCKS_PROXY_ADDRESS: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_PROXY_ADDRESS";
     /// TLS server name of the PDC proxy.
     pub const SECURE_SOCKS_PROXY_SERVER_NAME: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_SERVER_NAME";
     /// `true` to talk to the PDC proxy without TLS.
-    pub const SECURE_SOCKS_PROXY_ALLOW_INSECURE: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_ALLOW_INSECURE";
+    pub const SECURE_SOCKS_PROXY_ALLOW_INSECURE: &str =
+        "GF_SECURE_SOCKS_DATASOURCE_PROXY_ALLOW_INSECURE";
 }
 
 /// Grafana's per-request configuration: a string map with typed getters.
@@ -111,14 +116,21 @@ impl GrafanaConfig {
             .iter()
             .filter(|(key, value)| other.get(key) != Some(value.as_str()))
             .map(|(key, _)| key.as_str())
-            .chain(other.0.keys().filter(|key| !self.0.contains_key(*key)).map(String::as_str))
+            .chain(
+                other
+                    .0
+                    .keys()
+                    .filter(|key| !self.0.contains_key(*key))
+                    .map(String::as_str),
+            )
             .collect();
         changed.sort_unstable();
         changed
     }
 
     fn required(&self, key: &'static str) -> Result<&str, Error> {
-        self.get(key).ok_or_else(|| Error::config(key, "not set; a more recent Grafana may be required"))
+        self.get(key)
+            .ok_or_else(|| Error::config(key, "not set; a more recent Grafana may be required"))
     }
 
     fn parse<T: std::str::FromStr>(&self, key: &'static str) -> Result<T, Error>
@@ -126,7 +138,10 @@ impl GrafanaConfig {
         T::Err: fmt::Display,
     {
         let value = self.required(key)?;
-        value.trim().parse().map_err(|err| Error::config(key, format!("{value:?} is not valid: {err}")))
+        value
+            .trim()
+            .parse()
+            .map_err(|err| Error::config(key, format!("{value:?} is not valid: {err}")))
     }
 
     /// Grafana's public URL (`GF_APP_URL`), falling back to the environment
@@ -228,7 +243,9 @@ impl GrafanaConfig {
             .split_once("-----END PRIVATE KEY-----")?
             .0;
         let base64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-        let der = base64::engine::general_purpose::STANDARD.decode(base64).ok()?;
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(base64)
+            .ok()?;
         let tail = der.get(der.len().checked_sub(3)?..)?;
         Some(base64::engine::general_purpose::STANDARD.encode(tail))
     }
@@ -239,7 +256,9 @@ impl GrafanaConfig {
             None => std::env::var(key)
                 .ok()
                 .filter(|value| !value.is_empty())
-                .ok_or_else(|| Error::config(key, "not set; a more recent Grafana may be required")),
+                .ok_or_else(|| {
+                    Error::config(key, "not set; a more recent Grafana may be required")
+                }),
         }
     }
 }
@@ -247,9 +266,16 @@ impl GrafanaConfig {
 /// Whether the value of a configuration key must be hidden in `Debug` output.
 fn is_secret_key(key: &str) -> bool {
     let key = key.to_ascii_uppercase();
-    ["SECRET", "PASSWORD", "TOKEN", "PRIVATE", "KEY_VAL", "EXTERNAL_ID"]
-        .iter()
-        .any(|marker| key.contains(marker))
+    [
+        "SECRET",
+        "PASSWORD",
+        "TOKEN",
+        "PRIVATE",
+        "KEY_VAL",
+        "EXTERNAL_ID",
+    ]
+    .iter()
+    .any(|marker| key.contains(marker))
 }
 
 impl fmt::Debug for GrafanaConfig {
@@ -276,7 +302,11 @@ impl From<HashMap<String, String>> for GrafanaConfig {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for GrafanaConfig {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        GrafanaConfig::new(iter.into_iter().map(|(key, value)| (key.into(), value.into())).collect())
+        GrafanaConfig::new(
+            iter.into_iter()
+                .map(|(key, value)| (key.into(), value.into()))
+                .collect(),
+        )
     }
 }
 
@@ -292,7 +322,10 @@ impl<'a> FeatureToggles<'a> {
 
     /// The enabled toggles.
     pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
-        self.0.split(',').map(str::trim).filter(|name| !name.is_empty())
+        self.0
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
     }
 }
 
@@ -367,7 +400,10 @@ mod tests {
             (keys::SQL_MAX_IDLE_CONNS_DEFAULT, "50"),
             (keys::SQL_MAX_CONN_LIFETIME_SECONDS_DEFAULT, "14400"),
             (keys::RESPONSE_LIMIT, "2048"),
-            (keys::USER_FACING_DEFAULT_ERROR, "please inspect Grafana server log"),
+            (
+                keys::USER_FACING_DEFAULT_ERROR,
+                "please inspect Grafana server log",
+            ),
             (keys::APP_CLIENT_SECRET, "client-secret"),
             (keys::LIVE_CLIENT_QUEUE_MAX_SIZE, "64"),
         ]);
@@ -377,17 +413,32 @@ mod tests {
         assert_eq!(sql.default_max_idle_conns, 50);
         assert_eq!(sql.default_max_conn_lifetime, Duration::from_secs(14_400));
         assert_eq!(cfg.response_limit().unwrap(), Some(2048));
-        assert_eq!(cfg.user_facing_default_error().unwrap(), "please inspect Grafana server log");
+        assert_eq!(
+            cfg.user_facing_default_error().unwrap(),
+            "please inspect Grafana server log"
+        );
         assert_eq!(cfg.plugin_app_client_secret().unwrap(), "client-secret");
         assert_eq!(cfg.live_client_queue_max_size().unwrap(), 64);
     }
 
     #[test]
     fn malformed_values_are_errors() {
-        let cfg = config(&[(keys::CONCURRENT_QUERY_COUNT, "many"), (keys::RESPONSE_LIMIT, "-1")]);
-        assert!(matches!(cfg.concurrent_query_count(), Err(Error::Config { .. })));
+        let cfg = config(&[
+            (keys::CONCURRENT_QUERY_COUNT, "many"),
+            (keys::RESPONSE_LIMIT, "-1"),
+        ]);
+        assert!(matches!(
+            cfg.concurrent_query_count(),
+            Err(Error::Config { .. })
+        ));
         assert!(matches!(cfg.response_limit(), Err(Error::Config { .. })));
-        assert!(matches!(cfg.sql(), Err(Error::Config { key: keys::SQL_ROW_LIMIT, .. })));
+        assert!(matches!(
+            cfg.sql(),
+            Err(Error::Config {
+                key: keys::SQL_ROW_LIMIT,
+                ..
+            })
+        ));
         assert!(cfg.user_facing_default_error().is_err());
     }
 
@@ -427,7 +478,10 @@ mod tests {
         let cfg = config(&[(keys::SECURE_SOCKS_PROXY_CLIENT_KEY_VAL, &pem)]);
         let expected = base64::engine::general_purpose::STANDARD.encode([4u8, 5, 6]);
         assert_eq!(cfg.proxy_hash(), Some(expected));
-        assert_eq!(config(&[(keys::SECURE_SOCKS_PROXY_CLIENT_KEY_VAL, "junk")]).proxy_hash(), None);
+        assert_eq!(
+            config(&[(keys::SECURE_SOCKS_PROXY_CLIENT_KEY_VAL, "junk")]).proxy_hash(),
+            None
+        );
     }
 
     #[test]
@@ -440,7 +494,10 @@ mod tests {
 
     #[test]
     fn debug_hides_secret_values() {
-        let cfg = config(&[(keys::APP_CLIENT_SECRET, "swordfish"), (keys::APP_URL, "http://grafana")]);
+        let cfg = config(&[
+            (keys::APP_CLIENT_SECRET, "swordfish"),
+            (keys::APP_URL, "http://grafana"),
+        ]);
         let printed = format!("{cfg:?}");
         assert!(!printed.contains("swordfish"), "{printed}");
         assert!(printed.contains("http://grafana"), "{printed}");

@@ -58,7 +58,10 @@ pub struct PluginContext {
 impl PluginContext {
     /// An otherwise empty context for the plugin `plugin_id`.
     pub fn new(plugin_id: impl Into<String>) -> Self {
-        PluginContext { plugin_id: plugin_id.into(), ..PluginContext::default() }
+        PluginContext {
+            plugin_id: plugin_id.into(),
+            ..PluginContext::default()
+        }
     }
 
     /// This context, targeting a data source instance.
@@ -71,7 +74,10 @@ impl PluginContext {
     }
 
     /// This context, targeting an app instance.
-    pub fn with_app_instance_settings(mut self, settings: impl Into<Arc<AppInstanceSettings>>) -> Self {
+    pub fn with_app_instance_settings(
+        mut self,
+        settings: impl Into<Arc<AppInstanceSettings>>,
+    ) -> Self {
         self.app_instance_settings = Some(settings.into());
         self
     }
@@ -90,7 +96,9 @@ impl PluginContext {
 
     /// The UID of the data source instance, if the request targets one.
     pub fn data_source_uid(&self) -> Option<&str> {
-        self.data_source_instance_settings.as_deref().map(|settings| settings.uid.as_str())
+        self.data_source_instance_settings
+            .as_deref()
+            .map(|settings| settings.uid.as_str())
     }
 }
 
@@ -112,7 +120,10 @@ pub struct User {
 impl User {
     /// A user with login `login` and nothing else set.
     pub fn new(login: impl Into<String>) -> Self {
-        User { login: login.into(), ..User::default() }
+        User {
+            login: login.into(),
+            ..User::default()
+        }
     }
 
     /// This user, with role `role`.
@@ -175,7 +186,10 @@ impl FromStr for Role {
             "Viewer" => Ok(Role::Viewer),
             "Editor" => Ok(Role::Editor),
             "Admin" => Ok(Role::Admin),
-            other => Err(Error::invalid("user role", format!("unknown role {other:?}"))),
+            other => Err(Error::invalid(
+                "user role",
+                format!("unknown role {other:?}"),
+            )),
         }
     }
 }
@@ -194,7 +208,10 @@ mod tests {
     #[test]
     fn unknown_roles_are_errors() {
         for name in ["Owner", "admin", ""] {
-            assert!(matches!(name.parse::<Role>(), Err(Error::InvalidField { .. })), "{name:?}");
+            assert!(
+                matches!(name.parse::<Role>(), Err(Error::InvalidField { .. })),
+                "{name:?}"
+            );
         }
     }
 }

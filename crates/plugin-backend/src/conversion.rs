@@ -38,7 +38,10 @@ pub struct GroupVersion {
 impl GroupVersion {
     /// Version `version` of `group`.
     pub fn new(group: impl Into<String>, version: impl Into<String>) -> Self {
-        GroupVersion { group: group.into(), version: version.into() }
+        GroupVersion {
+            group: group.into(),
+            version: version.into(),
+        }
     }
 }
 
@@ -55,7 +58,10 @@ pub struct RawObject {
 impl RawObject {
     /// An object `raw` of type `content_type`.
     pub fn new(raw: impl Into<Bytes>, content_type: impl Into<String>) -> Self {
-        RawObject { raw: raw.into(), content_type: content_type.into() }
+        RawObject {
+            raw: raw.into(),
+            content_type: content_type.into(),
+        }
     }
 
     /// A JSON object.
@@ -93,7 +99,11 @@ pub struct ConversionResponse {
 impl ConversionResponse {
     /// A response to request `uid` with `objects`.
     pub fn new(uid: impl Into<String>, objects: Vec<RawObject>) -> Self {
-        ConversionResponse { uid: uid.into(), result: None, objects }
+        ConversionResponse {
+            uid: uid.into(),
+            result: None,
+            objects,
+        }
     }
 }
 
@@ -110,7 +120,10 @@ pub struct QueryConversionResponse {
 impl QueryConversionResponse {
     /// A response with `queries`.
     pub fn new(queries: Vec<serde_json::Value>) -> Self {
-        QueryConversionResponse { queries, result: None }
+        QueryConversionResponse {
+            queries,
+            result: None,
+        }
     }
 }
 
@@ -126,7 +139,11 @@ pub(crate) fn query_data_requests(request: &ConversionRequest) -> Option<Vec<Que
                 return None;
             }
             let wire: WireQueryDataRequest = serde_json::from_slice(&object.raw).ok()?;
-            let queries = wire.queries.into_iter().map(WireDataQuery::into_query).collect::<Option<Vec<_>>>()?;
+            let queries = wire
+                .queries
+                .into_iter()
+                .map(WireDataQuery::into_query)
+                .collect::<Option<Vec<_>>>()?;
             let mut converted = QueryDataRequest::new(request.plugin_context.clone(), queries);
             converted.headers = wire.headers;
             Some(converted)
@@ -139,7 +156,8 @@ pub(crate) fn query_objects(queries: &[serde_json::Value]) -> Result<Vec<RawObje
     queries
         .iter()
         .map(|query| {
-            let raw = serde_json::to_vec(query).map_err(|source| Error::json("converted query", source))?;
+            let raw = serde_json::to_vec(query)
+                .map_err(|source| Error::json("converted query", source))?;
             Ok(RawObject::json(raw))
         })
         .collect()
@@ -157,7 +175,13 @@ struct WireQueryDataRequest {
 
 #[derive(Deserialize)]
 struct WireDataQuery {
-    #[serde(default, alias = "RefID", alias = "refID", alias = "RefId")]
+    #[serde(
+        default,
+        alias = "RefID",
+        alias = "refId",
+        alias = "refID",
+        alias = "RefId"
+    )]
     ref_id: String,
     #[serde(default, alias = "QueryType", alias = "queryType")]
     query_type: String,
@@ -186,7 +210,12 @@ impl WireDataQuery {
             Some(range) => TimeRange::new(parse_rfc3339(&range.from)?, parse_rfc3339(&range.to)?),
             None => TimeRange::default(),
         };
-        let mut query = DataQuery::new(self.ref_id, self.json.map(|raw| Bytes::from(raw.get().to_owned())).unwrap_or_default());
+        let mut query = DataQuery::new(
+            self.ref_id,
+            self.json
+                .map(|raw| Bytes::from(raw.get().to_owned()))
+                .unwrap_or_default(),
+        );
         query.query_type = self.query_type;
         query.max_data_points = self.max_data_points;
         query.interval = Duration::from_nanos(u64::try_from(self.interval).ok()?);
@@ -196,7 +225,9 @@ impl WireDataQuery {
 }
 
 fn parse_rfc3339(value: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(value).ok().map(|time| time.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(value)
+        .ok()
+        .map(|time| time.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -204,7 +235,10 @@ mod tests {
     use super::*;
 
     fn request(objects: Vec<RawObject>) -> ConversionRequest {
-        ConversionRequest { objects, ..ConversionRequest::default() }
+        ConversionRequest {
+            objects,
+            ..ConversionRequest::default()
+        }
     }
 
     #[test]
@@ -221,8 +255,15 @@ mod tests {
 
     #[test]
     fn other_objects_are_not_query_requests() {
-        assert!(query_data_requests(&request(vec![RawObject::new("{}", "application/yaml")])).is_none());
+        assert!(
+            query_data_requests(&request(vec![RawObject::new("{}", "application/yaml")])).is_none()
+        );
         assert!(query_data_requests(&request(vec![RawObject::json("[1,2]")])).is_none());
-        assert!(query_data_requests(&request(vec![RawObject::json(r#"{"queries":[{"Interval":-1}]}"#)])).is_none());
+        assert!(
+            query_data_requests(&request(vec![RawObject::json(
+                r#"{"queries":[{"Interval":-1}]}"#
+            )]))
+            .is_none()
+        );
     }
 }

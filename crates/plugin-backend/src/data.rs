@@ -44,7 +44,10 @@ impl TimeRange {
     /// The range between two epoch-millisecond timestamps, or an error when
     /// one is outside the representable range.
     pub fn from_epoch_millis(from: i64, to: i64) -> Result<Self, Error> {
-        Ok(TimeRange { from: datetime_from_millis(from, "time range")?, to: datetime_from_millis(to, "time range")? })
+        Ok(TimeRange {
+            from: datetime_from_millis(from, "time range")?,
+            to: datetime_from_millis(to, "time range")?,
+        })
     }
 
     /// How long the range is (zero when `to` is before `from`).
@@ -55,13 +58,23 @@ impl TimeRange {
 
 impl Default for TimeRange {
     fn default() -> Self {
-        TimeRange { from: DateTime::UNIX_EPOCH, to: DateTime::UNIX_EPOCH }
+        TimeRange {
+            from: DateTime::UNIX_EPOCH,
+            to: DateTime::UNIX_EPOCH,
+        }
     }
 }
 
-pub(crate) fn datetime_from_millis(millis: i64, field: &'static str) -> Result<DateTime<Utc>, Error> {
-    DateTime::from_timestamp_millis(millis)
-        .ok_or_else(|| Error::invalid(field, format!("{millis} ms since the epoch is out of range")))
+pub(crate) fn datetime_from_millis(
+    millis: i64,
+    field: &'static str,
+) -> Result<DateTime<Utc>, Error> {
+    DateTime::from_timestamp_millis(millis).ok_or_else(|| {
+        Error::invalid(
+            field,
+            format!("{millis} ms since the epoch is out of range"),
+        )
+    })
 }
 
 /// One query of a [`QueryDataRequest`].
@@ -85,7 +98,11 @@ pub struct DataQuery {
 impl DataQuery {
     /// A query with id `ref_id` and JSON `json`.
     pub fn new(ref_id: impl Into<String>, json: impl Into<Bytes>) -> Self {
-        DataQuery { ref_id: ref_id.into(), json: json.into(), ..DataQuery::default() }
+        DataQuery {
+            ref_id: ref_id.into(),
+            json: json.into(),
+            ..DataQuery::default()
+        }
     }
 
     /// This query, with query type `query_type`.
@@ -137,7 +154,11 @@ pub struct QueryDataRequest {
 impl QueryDataRequest {
     /// A request for `queries` in `plugin_context`.
     pub fn new(plugin_context: PluginContext, queries: Vec<DataQuery>) -> Self {
-        QueryDataRequest { plugin_context, queries, ..QueryDataRequest::default() }
+        QueryDataRequest {
+            plugin_context,
+            queries,
+            ..QueryDataRequest::default()
+        }
     }
 }
 
@@ -169,9 +190,17 @@ impl QueryDataResponse {
     }
 }
 
+impl Extend<(String, DataResponse)> for QueryDataResponse {
+    fn extend<I: IntoIterator<Item = (String, DataResponse)>>(&mut self, iter: I) {
+        self.responses.extend(iter);
+    }
+}
+
 impl FromIterator<(String, DataResponse)> for QueryDataResponse {
     fn from_iter<I: IntoIterator<Item = (String, DataResponse)>>(iter: I) -> Self {
-        QueryDataResponse { responses: iter.into_iter().collect() }
+        QueryDataResponse {
+            responses: iter.into_iter().collect(),
+        }
     }
 }
 
@@ -212,7 +241,10 @@ pub struct DataResponse {
 impl DataResponse {
     /// A successful response with `frames`.
     pub fn from_frames(frames: Vec<Frame>) -> Self {
-        DataResponse { frames, ..DataResponse::default() }
+        DataResponse {
+            frames,
+            ..DataResponse::default()
+        }
     }
 
     /// A failed response; its error source is the error's
@@ -290,9 +322,15 @@ mod tests {
     #[test]
     fn status_is_explicit_then_guessed_then_ok() {
         assert_eq!(DataResponse::default().effective_status(), Status::OK);
-        let timeout = DataResponse::from_error(Error::new(io::Error::from(io::ErrorKind::TimedOut)));
+        let timeout =
+            DataResponse::from_error(Error::new(io::Error::from(io::ErrorKind::TimedOut)));
         assert_eq!(timeout.effective_status(), Status::GATEWAY_TIMEOUT);
-        assert_eq!(timeout.with_status(Status::TOO_MANY_REQUESTS).effective_status(), Status::TOO_MANY_REQUESTS);
+        assert_eq!(
+            timeout
+                .with_status(Status::TOO_MANY_REQUESTS)
+                .effective_status(),
+            Status::TOO_MANY_REQUESTS
+        );
         let plain = DataResponse::from_error(Error::new("bad"));
         assert_eq!(plain.effective_status(), Status::INTERNAL_SERVER_ERROR);
         assert_eq!(plain.error_source, None);
@@ -309,6 +347,9 @@ mod tests {
     #[test]
     fn invalid_query_json_is_an_error() {
         let query = DataQuery::new("A", "{");
-        assert!(matches!(query.parse_json::<serde_json::Value>(), Err(Error::Json { .. })));
+        assert!(matches!(
+            query.parse_json::<serde_json::Value>(),
+            Err(Error::Json { .. })
+        ));
     }
 }

@@ -23,7 +23,10 @@ pub struct CheckHealthRequest {
 impl CheckHealthRequest {
     /// A health check in `plugin_context`.
     pub fn new(plugin_context: PluginContext) -> Self {
-        CheckHealthRequest { plugin_context, headers: HashMap::new() }
+        CheckHealthRequest {
+            plugin_context,
+            headers: HashMap::new(),
+        }
     }
 }
 
@@ -64,18 +67,27 @@ pub struct CheckHealthResult {
 impl CheckHealthResult {
     /// A healthy result with `message`.
     pub fn ok(message: impl Into<String>) -> Self {
-        CheckHealthResult { status: HealthStatus::Ok, message: message.into(), json_details: Bytes::new() }
+        CheckHealthResult {
+            status: HealthStatus::Ok,
+            message: message.into(),
+            json_details: Bytes::new(),
+        }
     }
 
     /// An unhealthy result with `message`.
     pub fn error(message: impl Into<String>) -> Self {
-        CheckHealthResult { status: HealthStatus::Error, message: message.into(), json_details: Bytes::new() }
+        CheckHealthResult {
+            status: HealthStatus::Error,
+            message: message.into(),
+            json_details: Bytes::new(),
+        }
     }
 
     /// This result, with `details` serialized as its JSON details.
     pub fn with_json_details<T: Serialize + ?Sized>(mut self, details: &T) -> Result<Self, Error> {
-        self.json_details =
-            serde_json::to_vec(details).map_err(|source| Error::json("health check details", source))?.into();
+        self.json_details = serde_json::to_vec(details)
+            .map_err(|source| Error::json("health check details", source))?
+            .into();
         Ok(self)
     }
 }
@@ -99,7 +111,9 @@ pub struct CollectMetricsResult {
 impl CollectMetricsResult {
     /// Metrics given as Prometheus text.
     pub fn new(prometheus_metrics: impl Into<Bytes>) -> Self {
-        CollectMetricsResult { prometheus_metrics: prometheus_metrics.into() }
+        CollectMetricsResult {
+            prometheus_metrics: prometheus_metrics.into(),
+        }
     }
 
     /// Every metric of the process's default Prometheus registry (which is

@@ -78,7 +78,10 @@ impl FromStr for ErrorSource {
         match value {
             "plugin" => Ok(ErrorSource::Plugin),
             "downstream" => Ok(ErrorSource::Downstream),
-            other => Err(Error::invalid("error source", format!("unknown error source {other:?}"))),
+            other => Err(Error::invalid(
+                "error source",
+                format!("unknown error source {other:?}"),
+            )),
         }
     }
 }
@@ -173,24 +176,39 @@ impl Error {
     /// assert_eq!(err.to_string(), "query is empty");
     /// ```
     pub fn new(error: impl Into<BoxError>) -> Self {
-        Error::Handler { error: error.into(), error_source: None }
+        Error::Handler {
+            error: error.into(),
+            error_source: None,
+        }
     }
 
     /// An error that is the plugin's fault.
     pub fn plugin(error: impl Into<BoxError>) -> Self {
-        Error::Handler { error: error.into(), error_source: Some(ErrorSource::Plugin) }
+        Error::Handler {
+            error: error.into(),
+            error_source: Some(ErrorSource::Plugin),
+        }
     }
 
     /// An error that is a downstream service's fault.
     pub fn downstream(error: impl Into<BoxError>) -> Self {
-        Error::Handler { error: error.into(), error_source: Some(ErrorSource::Downstream) }
+        Error::Handler {
+            error: error.into(),
+            error_source: Some(ErrorSource::Downstream),
+        }
     }
 
     /// This error, attributed to `source`.
     pub fn with_source(self, source: ErrorSource) -> Self {
         match self {
-            Error::Handler { error, .. } => Error::Handler { error, error_source: Some(source) },
-            other => Error::Handler { error: Box::new(other), error_source: Some(source) },
+            Error::Handler { error, .. } => Error::Handler {
+                error,
+                error_source: Some(source),
+            },
+            other => Error::Handler {
+                error: Box::new(other),
+                error_source: Some(source),
+            },
         }
     }
 
@@ -216,10 +234,16 @@ impl Error {
     /// The attribution given by plugin code, looking through nested SDK errors.
     pub(crate) fn explicit_source(&self) -> Option<ErrorSource> {
         match self {
-            Error::Handler { error_source: Some(source), .. } => Some(*source),
-            Error::Handler { error, error_source: None } => {
-                error.downcast_ref::<Error>().and_then(Error::explicit_source)
-            }
+            Error::Handler {
+                error_source: Some(source),
+                ..
+            } => Some(*source),
+            Error::Handler {
+                error,
+                error_source: None,
+            } => error
+                .downcast_ref::<Error>()
+                .and_then(Error::explicit_source),
             _ => None,
         }
     }
@@ -273,11 +297,17 @@ impl Error {
     }
 
     pub(crate) fn invalid(field: &'static str, reason: impl Into<Cow<'static, str>>) -> Self {
-        Error::InvalidField { field, reason: reason.into() }
+        Error::InvalidField {
+            field,
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn config(key: &'static str, reason: impl Into<Cow<'static, str>>) -> Self {
-        Error::Config { key, reason: reason.into() }
+        Error::Config {
+            key,
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn json(what: &'static str, source: serde_json::Error) -> Self {
@@ -312,14 +342,21 @@ mod tests {
     #[test]
     fn explicit_source_wins_over_inference() {
         let timeout = io::Error::new(io::ErrorKind::TimedOut, "slow");
-        assert_eq!(Error::plugin(timeout).error_source(), Some(ErrorSource::Plugin));
+        assert_eq!(
+            Error::plugin(timeout).error_source(),
+            Some(ErrorSource::Plugin)
+        );
     }
 
     #[test]
     fn timeouts_and_connection_failures_are_downstream() {
         for kind in [io::ErrorKind::TimedOut, io::ErrorKind::ConnectionRefused] {
             let err = Error::new(io::Error::new(kind, "boom"));
-            assert_eq!(err.error_source(), Some(ErrorSource::Downstream), "{kind:?}");
+            assert_eq!(
+                err.error_source(),
+                Some(ErrorSource::Downstream),
+                "{kind:?}"
+            );
         }
         assert_eq!(Error::new("bad query").error_source(), None);
     }
@@ -336,7 +373,10 @@ mod tests {
         assert_eq!(denied.guess_status(), Status::UNAUTHORIZED);
         let nested = Error::new(Error::new(io::Error::from(io::ErrorKind::TimedOut)));
         assert_eq!(nested.guess_status(), Status::GATEWAY_TIMEOUT);
-        assert_eq!(Error::Panic("x".into()).guess_status(), Status::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            Error::Panic("x".into()).guess_status(),
+            Status::INTERNAL_SERVER_ERROR
+        );
     }
 
     #[test]
@@ -349,7 +389,10 @@ mod tests {
     #[test]
     fn error_source_wire_names() {
         assert_eq!(ErrorSource::from_wire("").unwrap(), None);
-        assert_eq!(ErrorSource::from_wire("downstream").unwrap(), Some(ErrorSource::Downstream));
+        assert_eq!(
+            ErrorSource::from_wire("downstream").unwrap(),
+            Some(ErrorSource::Downstream)
+        );
         assert!(ErrorSource::from_wire("elsewhere").is_err());
         assert_eq!(ErrorSource::from_http_status(404), ErrorSource::Downstream);
         assert_eq!(ErrorSource::from_http_status(413), ErrorSource::Plugin);

@@ -86,12 +86,18 @@ impl Error {
         let info = ErrorInfo {
             reason: String::new(),
             domain: String::new(),
-            metadata: HashMap::from([(ERROR_SOURCE_METADATA_KEY.to_owned(), source.as_str().to_owned())]),
+            metadata: HashMap::from([(
+                ERROR_SOURCE_METADATA_KEY.to_owned(),
+                source.as_str().to_owned(),
+            )]),
         };
         let details = RpcStatus {
             code: code as i32,
             message: message.clone(),
-            details: vec![Any { type_url: ERROR_INFO_TYPE_URL.to_owned(), value: info.encode_to_vec() }],
+            details: vec![Any {
+                type_url: ERROR_INFO_TYPE_URL.to_owned(),
+                value: info.encode_to_vec(),
+            }],
         };
         tonic::Status::with_details(code, message, details.encode_to_vec().into())
     }
@@ -128,7 +134,10 @@ mod tests {
         assert_eq!(error_source(&status), Some(ErrorSource::Plugin));
 
         let timeout = Error::new(io::Error::new(io::ErrorKind::TimedOut, "slow"));
-        assert_eq!(error_source(&timeout.into_grpc_status()), Some(ErrorSource::Downstream));
+        assert_eq!(
+            error_source(&timeout.into_grpc_status()),
+            Some(ErrorSource::Downstream)
+        );
     }
 
     #[test]
@@ -142,8 +151,21 @@ mod tests {
 
     #[test]
     fn protocol_errors_have_their_own_codes() {
-        assert_eq!(Error::Unimplemented(Endpoint::RunStream).into_grpc_status().code(), Code::Unimplemented);
-        assert_eq!(Error::MissingField("plugin context").into_grpc_status().code(), Code::InvalidArgument);
-        assert_eq!(Error::StreamClosed.into_grpc_status().code(), Code::Cancelled);
+        assert_eq!(
+            Error::Unimplemented(Endpoint::RunStream)
+                .into_grpc_status()
+                .code(),
+            Code::Unimplemented
+        );
+        assert_eq!(
+            Error::MissingField("plugin context")
+                .into_grpc_status()
+                .code(),
+            Code::InvalidArgument
+        );
+        assert_eq!(
+            Error::StreamClosed.into_grpc_status().code(),
+            Code::Cancelled
+        );
     }
 }

@@ -57,14 +57,16 @@ use crate::admission::{AdmissionRequest, MutationResponse, ValidationResponse};
 use crate::chunked::{ChunkedDataWriter, QueryChunkedDataRequest};
 use crate::conversion::{self, ConversionRequest, ConversionResponse, QueryConversionResponse};
 use crate::data::{QueryDataRequest, QueryDataResponse};
-use crate::diagnostics::{CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult};
+use crate::diagnostics::{
+    CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult,
+};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::resource::{CallResourceRequest, CallResourceResponse, CallResourceResponseSender};
 use crate::status::Status;
 use crate::stream::{
-    PublishStreamRequest, PublishStreamResponse, RunStreamRequest, StreamSender, SubscribeStreamRequest,
-    SubscribeStreamResponse,
+    PublishStreamRequest, PublishStreamResponse, RunStreamRequest, StreamSender,
+    SubscribeStreamRequest, SubscribeStreamResponse,
 };
 
 /// Answers data queries.
@@ -73,7 +75,10 @@ pub trait QueryDataHandler: Send + Sync {
     ///
     /// A failing query is a [`DataResponse`](crate::DataResponse) with an
     /// error; `Err` fails the whole request.
-    fn query_data(&self, request: QueryDataRequest) -> impl Future<Output = Result<QueryDataResponse, Error>> + Send;
+    fn query_data(
+        &self,
+        request: QueryDataRequest,
+    ) -> impl Future<Output = Result<QueryDataResponse, Error>> + Send;
 }
 
 /// Answers data queries chunk by chunk.
@@ -100,7 +105,10 @@ pub trait CallResourceHandler: Send + Sync {
 /// Checks the plugin's health.
 pub trait CheckHealthHandler: Send + Sync {
     /// Checks whether the plugin (usually a data source instance) works.
-    fn check_health(&self, request: CheckHealthRequest) -> impl Future<Output = Result<CheckHealthResult, Error>> + Send;
+    fn check_health(
+        &self,
+        request: CheckHealthRequest,
+    ) -> impl Future<Output = Result<CheckHealthResult, Error>> + Send;
 }
 
 /// Reports the plugin's metrics.
@@ -128,7 +136,11 @@ pub trait StreamHandler: Send + Sync {
 
     /// Runs the stream of a path, sending packets until done or until
     /// sending fails because Grafana cancelled.
-    fn run_stream(&self, request: RunStreamRequest, sender: StreamSender) -> impl Future<Output = Result<(), Error>> + Send;
+    fn run_stream(
+        &self,
+        request: RunStreamRequest,
+        sender: StreamSender,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
 /// Validates and mutates objects before Grafana stores them.
@@ -140,14 +152,19 @@ pub trait AdmissionHandler: Send + Sync {
     ) -> impl Future<Output = Result<ValidationResponse, Error>> + Send;
 
     /// Mutates an object.
-    fn mutate_admission(&self, request: AdmissionRequest)
-    -> impl Future<Output = Result<MutationResponse, Error>> + Send;
+    fn mutate_admission(
+        &self,
+        request: AdmissionRequest,
+    ) -> impl Future<Output = Result<MutationResponse, Error>> + Send;
 }
 
 /// Converts objects between API versions.
 pub trait ConversionHandler: Send + Sync {
     /// Converts the objects of `request` to its target version.
-    fn convert_objects(&self, request: ConversionRequest) -> impl Future<Output = Result<ConversionResponse, Error>> + Send;
+    fn convert_objects(
+        &self,
+        request: ConversionRequest,
+    ) -> impl Future<Output = Result<ConversionResponse, Error>> + Send;
 }
 
 /// Converts saved queries to a newer query model.
@@ -170,7 +187,10 @@ pub trait QueryConversionHandler: Send + Sync {
 /// or implement it directly.
 pub trait Handler: Send + Sync {
     /// `Data/QueryData`.
-    fn query_data(&self, request: QueryDataRequest) -> impl Future<Output = Result<QueryDataResponse, Error>> + Send;
+    fn query_data(
+        &self,
+        request: QueryDataRequest,
+    ) -> impl Future<Output = Result<QueryDataResponse, Error>> + Send;
 
     /// `Data/QueryChunkedData`.
     fn query_chunked_data(
@@ -187,7 +207,10 @@ pub trait Handler: Send + Sync {
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// `Diagnostics/CheckHealth`.
-    fn check_health(&self, request: CheckHealthRequest) -> impl Future<Output = Result<CheckHealthResult, Error>> + Send;
+    fn check_health(
+        &self,
+        request: CheckHealthRequest,
+    ) -> impl Future<Output = Result<CheckHealthResult, Error>> + Send;
 
     /// `Diagnostics/CollectMetrics`.
     fn collect_metrics(
@@ -208,7 +231,11 @@ pub trait Handler: Send + Sync {
     ) -> impl Future<Output = Result<PublishStreamResponse, Error>> + Send;
 
     /// `Stream/RunStream`.
-    fn run_stream(&self, request: RunStreamRequest, sender: StreamSender) -> impl Future<Output = Result<(), Error>> + Send;
+    fn run_stream(
+        &self,
+        request: RunStreamRequest,
+        sender: StreamSender,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// `AdmissionControl/ValidateAdmission`.
     fn validate_admission(
@@ -217,23 +244,34 @@ pub trait Handler: Send + Sync {
     ) -> impl Future<Output = Result<ValidationResponse, Error>> + Send;
 
     /// `AdmissionControl/MutateAdmission`.
-    fn mutate_admission(&self, request: AdmissionRequest)
-    -> impl Future<Output = Result<MutationResponse, Error>> + Send;
+    fn mutate_admission(
+        &self,
+        request: AdmissionRequest,
+    ) -> impl Future<Output = Result<MutationResponse, Error>> + Send;
 
     /// `ResourceConversion/ConvertObjects` (including query conversion).
-    fn convert_objects(&self, request: ConversionRequest) -> impl Future<Output = Result<ConversionResponse, Error>> + Send;
+    fn convert_objects(
+        &self,
+        request: ConversionRequest,
+    ) -> impl Future<Output = Result<ConversionResponse, Error>> + Send;
 }
 
 // Object-safe mirrors of the capability traits, so `Plugin` can hold any
 // implementation behind one pointer. Each is implemented for every
 // implementor of its capability trait.
 
-trait DynQueryData: Send + Sync {
-    fn query_data(&self, request: QueryDataRequest) -> BoxFuture<'_, Result<QueryDataResponse, Error>>;
+pub(crate) trait DynQueryData: Send + Sync {
+    fn query_data(
+        &self,
+        request: QueryDataRequest,
+    ) -> BoxFuture<'_, Result<QueryDataResponse, Error>>;
 }
 
 impl<T: QueryDataHandler> DynQueryData for T {
-    fn query_data(&self, request: QueryDataRequest) -> BoxFuture<'_, Result<QueryDataResponse, Error>> {
+    fn query_data(
+        &self,
+        request: QueryDataRequest,
+    ) -> BoxFuture<'_, Result<QueryDataResponse, Error>> {
         Box::pin(QueryDataHandler::query_data(self, request))
     }
 }
@@ -252,7 +290,9 @@ impl<T: QueryChunkedDataHandler> DynQueryChunkedData for T {
         request: QueryChunkedDataRequest,
         writer: ChunkedDataWriter,
     ) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(QueryChunkedDataHandler::query_chunked_data(self, request, writer))
+        Box::pin(QueryChunkedDataHandler::query_chunked_data(
+            self, request, writer,
+        ))
     }
 }
 
@@ -275,66 +315,116 @@ impl<T: CallResourceHandler> DynCallResource for T {
 }
 
 trait DynCheckHealth: Send + Sync {
-    fn check_health(&self, request: CheckHealthRequest) -> BoxFuture<'_, Result<CheckHealthResult, Error>>;
+    fn check_health(
+        &self,
+        request: CheckHealthRequest,
+    ) -> BoxFuture<'_, Result<CheckHealthResult, Error>>;
 }
 
 impl<T: CheckHealthHandler> DynCheckHealth for T {
-    fn check_health(&self, request: CheckHealthRequest) -> BoxFuture<'_, Result<CheckHealthResult, Error>> {
+    fn check_health(
+        &self,
+        request: CheckHealthRequest,
+    ) -> BoxFuture<'_, Result<CheckHealthResult, Error>> {
         Box::pin(CheckHealthHandler::check_health(self, request))
     }
 }
 
 trait DynCollectMetrics: Send + Sync {
-    fn collect_metrics(&self, request: CollectMetricsRequest) -> BoxFuture<'_, Result<CollectMetricsResult, Error>>;
+    fn collect_metrics(
+        &self,
+        request: CollectMetricsRequest,
+    ) -> BoxFuture<'_, Result<CollectMetricsResult, Error>>;
 }
 
 impl<T: CollectMetricsHandler> DynCollectMetrics for T {
-    fn collect_metrics(&self, request: CollectMetricsRequest) -> BoxFuture<'_, Result<CollectMetricsResult, Error>> {
+    fn collect_metrics(
+        &self,
+        request: CollectMetricsRequest,
+    ) -> BoxFuture<'_, Result<CollectMetricsResult, Error>> {
         Box::pin(CollectMetricsHandler::collect_metrics(self, request))
     }
 }
 
 trait DynStream: Send + Sync {
-    fn subscribe_stream(&self, request: SubscribeStreamRequest) -> BoxFuture<'_, Result<SubscribeStreamResponse, Error>>;
-    fn publish_stream(&self, request: PublishStreamRequest) -> BoxFuture<'_, Result<PublishStreamResponse, Error>>;
-    fn run_stream(&self, request: RunStreamRequest, sender: StreamSender) -> BoxFuture<'_, Result<(), Error>>;
+    fn subscribe_stream(
+        &self,
+        request: SubscribeStreamRequest,
+    ) -> BoxFuture<'_, Result<SubscribeStreamResponse, Error>>;
+    fn publish_stream(
+        &self,
+        request: PublishStreamRequest,
+    ) -> BoxFuture<'_, Result<PublishStreamResponse, Error>>;
+    fn run_stream(
+        &self,
+        request: RunStreamRequest,
+        sender: StreamSender,
+    ) -> BoxFuture<'_, Result<(), Error>>;
 }
 
 impl<T: StreamHandler> DynStream for T {
-    fn subscribe_stream(&self, request: SubscribeStreamRequest) -> BoxFuture<'_, Result<SubscribeStreamResponse, Error>> {
+    fn subscribe_stream(
+        &self,
+        request: SubscribeStreamRequest,
+    ) -> BoxFuture<'_, Result<SubscribeStreamResponse, Error>> {
         Box::pin(StreamHandler::subscribe_stream(self, request))
     }
 
-    fn publish_stream(&self, request: PublishStreamRequest) -> BoxFuture<'_, Result<PublishStreamResponse, Error>> {
+    fn publish_stream(
+        &self,
+        request: PublishStreamRequest,
+    ) -> BoxFuture<'_, Result<PublishStreamResponse, Error>> {
         Box::pin(StreamHandler::publish_stream(self, request))
     }
 
-    fn run_stream(&self, request: RunStreamRequest, sender: StreamSender) -> BoxFuture<'_, Result<(), Error>> {
+    fn run_stream(
+        &self,
+        request: RunStreamRequest,
+        sender: StreamSender,
+    ) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(StreamHandler::run_stream(self, request, sender))
     }
 }
 
 trait DynAdmission: Send + Sync {
-    fn validate_admission(&self, request: AdmissionRequest) -> BoxFuture<'_, Result<ValidationResponse, Error>>;
-    fn mutate_admission(&self, request: AdmissionRequest) -> BoxFuture<'_, Result<MutationResponse, Error>>;
+    fn validate_admission(
+        &self,
+        request: AdmissionRequest,
+    ) -> BoxFuture<'_, Result<ValidationResponse, Error>>;
+    fn mutate_admission(
+        &self,
+        request: AdmissionRequest,
+    ) -> BoxFuture<'_, Result<MutationResponse, Error>>;
 }
 
 impl<T: AdmissionHandler> DynAdmission for T {
-    fn validate_admission(&self, request: AdmissionRequest) -> BoxFuture<'_, Result<ValidationResponse, Error>> {
+    fn validate_admission(
+        &self,
+        request: AdmissionRequest,
+    ) -> BoxFuture<'_, Result<ValidationResponse, Error>> {
         Box::pin(AdmissionHandler::validate_admission(self, request))
     }
 
-    fn mutate_admission(&self, request: AdmissionRequest) -> BoxFuture<'_, Result<MutationResponse, Error>> {
+    fn mutate_admission(
+        &self,
+        request: AdmissionRequest,
+    ) -> BoxFuture<'_, Result<MutationResponse, Error>> {
         Box::pin(AdmissionHandler::mutate_admission(self, request))
     }
 }
 
 trait DynConversion: Send + Sync {
-    fn convert_objects(&self, request: ConversionRequest) -> BoxFuture<'_, Result<ConversionResponse, Error>>;
+    fn convert_objects(
+        &self,
+        request: ConversionRequest,
+    ) -> BoxFuture<'_, Result<ConversionResponse, Error>>;
 }
 
 impl<T: ConversionHandler> DynConversion for T {
-    fn convert_objects(&self, request: ConversionRequest) -> BoxFuture<'_, Result<ConversionResponse, Error>> {
+    fn convert_objects(
+        &self,
+        request: ConversionRequest,
+    ) -> BoxFuture<'_, Result<ConversionResponse, Error>> {
         Box::pin(ConversionHandler::convert_objects(self, request))
     }
 }
@@ -351,7 +441,9 @@ impl<T: QueryConversionHandler> DynQueryConversion for T {
         &self,
         request: QueryDataRequest,
     ) -> BoxFuture<'_, Result<QueryConversionResponse, Error>> {
-        Box::pin(QueryConversionHandler::convert_query_data_request(self, request))
+        Box::pin(QueryConversionHandler::convert_query_data_request(
+            self, request,
+        ))
     }
 }
 
@@ -385,7 +477,10 @@ impl Plugin {
     }
 
     /// This plugin, answering chunked data queries with `handler`.
-    pub fn with_query_chunked_data(mut self, handler: impl QueryChunkedDataHandler + 'static) -> Self {
+    pub fn with_query_chunked_data(
+        mut self,
+        handler: impl QueryChunkedDataHandler + 'static,
+    ) -> Self {
         self.query_chunked_data = Some(Arc::new(handler));
         self
     }
@@ -477,17 +572,29 @@ impl Handler for Plugin {
         }
     }
 
-    async fn query_chunked_data(&self, request: QueryChunkedDataRequest, mut writer: ChunkedDataWriter) -> Result<(), Error> {
+    async fn query_chunked_data(
+        &self,
+        request: QueryChunkedDataRequest,
+        mut writer: ChunkedDataWriter,
+    ) -> Result<(), Error> {
         match &self.query_chunked_data {
             Some(handler) => handler.query_chunked_data(request, writer).await,
             None => writer.write_error("", Status::NOT_IMPLEMENTED, None).await,
         }
     }
 
-    async fn call_resource(&self, request: CallResourceRequest, mut sender: CallResourceResponseSender) -> Result<(), Error> {
+    async fn call_resource(
+        &self,
+        request: CallResourceRequest,
+        mut sender: CallResourceResponseSender,
+    ) -> Result<(), Error> {
         match &self.call_resource {
             Some(handler) => handler.call_resource(request, sender).await,
-            None => sender.send(CallResourceResponse::new(StatusCode::NOT_IMPLEMENTED)).await,
+            None => {
+                sender
+                    .send(CallResourceResponse::new(StatusCode::NOT_IMPLEMENTED))
+                    .await
+            }
         }
     }
 
@@ -498,35 +605,51 @@ impl Handler for Plugin {
         }
     }
 
-    async fn collect_metrics(&self, request: CollectMetricsRequest) -> Result<CollectMetricsResult, Error> {
+    async fn collect_metrics(
+        &self,
+        request: CollectMetricsRequest,
+    ) -> Result<CollectMetricsResult, Error> {
         match &self.collect_metrics {
             Some(handler) => handler.collect_metrics(request).await,
             None => CollectMetricsResult::from_default_registry(),
         }
     }
 
-    async fn subscribe_stream(&self, request: SubscribeStreamRequest) -> Result<SubscribeStreamResponse, Error> {
+    async fn subscribe_stream(
+        &self,
+        request: SubscribeStreamRequest,
+    ) -> Result<SubscribeStreamResponse, Error> {
         match &self.stream {
             Some(handler) => handler.subscribe_stream(request).await,
             None => Err(Error::Unimplemented(Endpoint::SubscribeStream)),
         }
     }
 
-    async fn publish_stream(&self, request: PublishStreamRequest) -> Result<PublishStreamResponse, Error> {
+    async fn publish_stream(
+        &self,
+        request: PublishStreamRequest,
+    ) -> Result<PublishStreamResponse, Error> {
         match &self.stream {
             Some(handler) => handler.publish_stream(request).await,
             None => Err(Error::Unimplemented(Endpoint::PublishStream)),
         }
     }
 
-    async fn run_stream(&self, request: RunStreamRequest, sender: StreamSender) -> Result<(), Error> {
+    async fn run_stream(
+        &self,
+        request: RunStreamRequest,
+        sender: StreamSender,
+    ) -> Result<(), Error> {
         match &self.stream {
             Some(handler) => handler.run_stream(request, sender).await,
             None => Err(Error::Unimplemented(Endpoint::RunStream)),
         }
     }
 
-    async fn validate_admission(&self, request: AdmissionRequest) -> Result<ValidationResponse, Error> {
+    async fn validate_admission(
+        &self,
+        request: AdmissionRequest,
+    ) -> Result<ValidationResponse, Error> {
         match &self.admission {
             Some(handler) => handler.validate_admission(request).await,
             None => Err(Error::Unimplemented(Endpoint::ValidateAdmission)),
@@ -540,11 +663,16 @@ impl Handler for Plugin {
         }
     }
 
-    async fn convert_objects(&self, request: ConversionRequest) -> Result<ConversionResponse, Error> {
+    async fn convert_objects(
+        &self,
+        request: ConversionRequest,
+    ) -> Result<ConversionResponse, Error> {
         if let Some(query_conversion) = &self.query_conversion
             && let Some(requests) = conversion::query_data_requests(&request)
         {
-            return self.convert_queries(query_conversion.as_ref(), request.uid, requests).await;
+            return self
+                .convert_queries(query_conversion.as_ref(), request.uid, requests)
+                .await;
         }
         match &self.conversion {
             Some(handler) => handler.convert_objects(request).await,
@@ -581,7 +709,10 @@ where
     F: Fn(QueryDataRequest) -> Fut + Send + Sync,
     Fut: Future<Output = Result<QueryDataResponse, Error>> + Send,
 {
-    fn query_data(&self, request: QueryDataRequest) -> impl Future<Output = Result<QueryDataResponse, Error>> + Send {
+    fn query_data(
+        &self,
+        request: QueryDataRequest,
+    ) -> impl Future<Output = Result<QueryDataResponse, Error>> + Send {
         (self.0)(request)
     }
 }

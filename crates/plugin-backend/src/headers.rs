@@ -21,7 +21,11 @@ pub const OAUTH_IDENTITY_ID_TOKEN_HEADER: &str = "X-Id-Token";
 pub const COOKIES_HEADER: &str = "Cookie";
 
 /// Headers Grafana stores without the `http_` prefix.
-const UNPREFIXED: [&str; 3] = [OAUTH_IDENTITY_TOKEN_HEADER, OAUTH_IDENTITY_ID_TOKEN_HEADER, COOKIES_HEADER];
+const UNPREFIXED: [&str; 3] = [
+    OAUTH_IDENTITY_TOKEN_HEADER,
+    OAUTH_IDENTITY_ID_TOKEN_HEADER,
+    COOKIES_HEADER,
+];
 
 /// HTTP header access for requests whose headers are a string map.
 ///
@@ -60,7 +64,10 @@ pub trait ForwardHttpHeaders {
                 None if is_unprefixed(key) => key.as_str(),
                 None => continue,
             };
-            if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value.as_str())) {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::try_from(name),
+                HeaderValue::try_from(value.as_str()),
+            ) {
                 headers.insert(name, value);
             }
         }
@@ -71,7 +78,9 @@ pub trait ForwardHttpHeaders {
     fn http_header(&self, name: &str) -> Option<&str> {
         self.header_map().iter().find_map(|(key, value)| {
             let matches = match key.get(..HTTP_HEADER_PREFIX.len()) {
-                Some(prefix) if prefix == HTTP_HEADER_PREFIX => key[HTTP_HEADER_PREFIX.len()..].eq_ignore_ascii_case(name),
+                Some(prefix) if prefix == HTTP_HEADER_PREFIX => {
+                    key[HTTP_HEADER_PREFIX.len()..].eq_ignore_ascii_case(name)
+                }
                 _ => is_unprefixed(key) && key.eq_ignore_ascii_case(name),
             };
             matches.then_some(value.as_str())
@@ -80,7 +89,8 @@ pub trait ForwardHttpHeaders {
 
     /// Sets forwarded HTTP header `name` (stored as `http_<name>`).
     fn set_http_header(&mut self, name: &str, value: impl Into<String>) {
-        self.header_map_mut().insert(format!("{HTTP_HEADER_PREFIX}{name}"), value.into());
+        self.header_map_mut()
+            .insert(format!("{HTTP_HEADER_PREFIX}{name}"), value.into());
     }
 
     /// Removes forwarded HTTP header `name` in both its prefixed and its
@@ -141,7 +151,8 @@ mod tests {
     #[test]
     fn delete_removes_both_forms() {
         let mut req = CheckHealthRequest::default();
-        req.headers.insert("Authorization".into(), "Bearer x".into());
+        req.headers
+            .insert("Authorization".into(), "Bearer x".into());
         req.set_http_header("authorization", "Bearer y");
         req.set_http_header("X-Other", "1");
         req.delete_http_header("AUTHORIZATION");

@@ -91,8 +91,8 @@ pub mod chunked;
 pub mod concurrent;
 pub mod config;
 pub mod context;
-pub mod convert;
 pub mod conversion;
+pub mod convert;
 pub mod data;
 pub mod diagnostics;
 mod endpoint;
@@ -110,29 +110,37 @@ pub mod stream;
 pub mod useragent;
 
 pub use admission::{
-    AdmissionOperation, AdmissionRequest, GroupVersionKind, MutationResponse, StatusResult, ValidationResponse,
+    AdmissionOperation, AdmissionRequest, GroupVersionKind, MutationResponse, StatusResult,
+    ValidationResponse,
 };
 pub use chunked::{ChunkedDataWriter, QueryChunkedDataRequest, QueryChunkedDataResponse};
 pub use config::GrafanaConfig;
 pub use context::{PluginContext, Role, User};
-pub use conversion::{ConversionRequest, ConversionResponse, GroupVersion, QueryConversionResponse, RawObject};
-pub use data::{DataFrameFormat, DataQuery, DataResponse, QueryDataRequest, QueryDataResponse, TimeRange};
-pub use diagnostics::{CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult, HealthStatus};
+pub use conversion::{
+    ConversionRequest, ConversionResponse, GroupVersion, QueryConversionResponse, RawObject,
+};
+pub use data::{
+    DataFrameFormat, DataQuery, DataResponse, QueryDataRequest, QueryDataResponse, TimeRange,
+};
+pub use diagnostics::{
+    CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult,
+    HealthStatus,
+};
 pub use endpoint::Endpoint;
 pub use error::{BoxError, Error, ErrorSource};
 pub use handler::{
-    AdmissionHandler, CallResourceHandler, CheckHealthHandler, CollectMetricsHandler, ConversionHandler, Handler,
-    Plugin, QueryChunkedDataHandler, QueryConversionHandler, QueryDataFn, QueryDataHandler, StreamHandler,
-    query_data_fn,
+    AdmissionHandler, CallResourceHandler, CheckHealthHandler, CollectMetricsHandler,
+    ConversionHandler, Handler, Plugin, QueryChunkedDataHandler, QueryConversionHandler,
+    QueryDataFn, QueryDataHandler, StreamHandler, query_data_fn,
 };
 pub use headers::ForwardHttpHeaders;
-// pub use mux::QueryTypeMux;
+pub use mux::QueryTypeMux;
 pub use resource::{CallResourceRequest, CallResourceResponse, CallResourceResponseSender};
 pub use sender::ResponseSender;
 pub use settings::{AppInstanceSettings, DataSourceInstanceSettings, SecureJsonData};
 pub use status::Status;
 pub use stream::{
-    PublishStreamRequest, PublishStreamResponse, RunStreamRequest, StreamPacket, StreamSender, StreamStatus,
-    SubscribeStreamRequest, SubscribeStreamResponse,
+    PublishStreamRequest, PublishStreamResponse, RunStreamRequest, StreamPacket, StreamSender,
+    StreamStatus, SubscribeStreamRequest, SubscribeStreamResponse,
 };
 pub use useragent::UserAgent;

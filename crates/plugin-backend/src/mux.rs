@@ -1,1 +1,142 @@
-//! Mux (in progress).
+//! [`QueryTypeMux`]: routes each query to a handler by its query type.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use futures_util::future::try_join_all;
+
+use crate::data::{DataQuery, DataResponse, QueryDataRequest, QueryDataResponse};
+use crate::error::{Error, ErrorSource};
+use crate::handler::{DynQueryData, QueryDataHandler};
+
+/// A [`QueryDataHandler`] that routes each query to the handler registered
+/// for its `query_type`, like the Go SDK's `datasource.QueryTypeMux`.
+///
+/// Queries of one type go to their handler together, in one request;
+/// handlers of different types run concurrently. Queries whose type has no
+/// handler go to the fallback (registered for the empty type), or, without
+/// one, are answered with the error `no handler found for query type '<t>'`.
+///
+/// ```
+/// use plugin_backend::{
+///     DataQuery, DataResponse, Error, PluginContext, QueryDataHandler, QueryDataRequest,
+///     QueryDataResponse, QueryTypeMux, query_data_fn,
+/// };
+///
+/// async fn answer(request: QueryDataRequest, kind: &str) -> Result<QueryDataResponse, Error> {
+///     Ok(request.queries.iter().map(|q| (q.ref_id.clone(), DataResponse::from_error(Error::new(kind.to_owned())))).collect())
+/// }
+///
+/// let mux = QueryTypeMux::new()
+///     .with_handler("metrics", query_data_fn(|request| answer(request, "metrics")))
+///     .with_handler("logs", query_data_fn(|request| answer(request, "logs")));
+///
+/// let request = QueryDataRequest::new(
+///     PluginContext::new("my-ds"),
+///     vec![DataQuery::new("A", "{}").with_query_type("logs"), DataQuery::new("B", "{}").with_query_type("traces")],
+/// );
+/// let response = futures_util::FutureExt::now_or_never(mux.query_data(request)).unwrap()?;
+/// assert_eq!(response.responses["A"].error.as_ref().unwrap().to_string(), "logs");
+/// assert_eq!(
+///     response.responses["B"].error.as_ref().unwrap().to_string(),
+///     "no handler found for query type 'traces'"
+/// );
+/// # Ok::<(), Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct QueryTypeMux {
+    handlers: HashMap<String, Arc<dyn DynQueryData>>,
+    fallback: Option<Arc<dyn DynQueryData>>,
+}
+
+impl QueryTypeMux {
+    /// A mux with no handlers.
+    pub fn new() -> Self {
+        QueryTypeMux::default()
+    }
+
+    /// This mux, sending queries of type `query_type` to `handler`
+    /// (replacing any handler registered for it before). The empty type
+    /// registers the fallback.
+    pub fn with_handler(
+        mut self,
+        query_type: impl Into<String>,
+        handler: impl QueryDataHandler + 'static,
+    ) -> Self {
+        let query_type = query_type.into();
+        let handler: Arc<dyn DynQueryData> = Arc::new(handler);
+        if query_type.is_empty() {
+            self.fallback = Some(handler);
+        } else {
+            self.handlers.insert(query_type, handler);
+        }
+        self
+    }
+
+    /// This mux, sending queries of unregistered types to `handler`.
+    pub fn with_fallback(self, handler: impl QueryDataHandler + 'static) -> Self {
+        self.with_handler("", handler)
+    }
+}
+
+impl fmt::Debug for QueryTypeMux {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut types: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
+        types.sort_unstable();
+        f.debug_struct("QueryTypeMux")
+            .field("query_types", &types)
+            .field("fallback", &self.fallback.is_some())
+            .finish()
+    }
+}
+
+/// The answer to queries nobody handles.
+fn unhandled(query: &DataQuery) -> DataResponse {
+    let message = format!("no handler found for query type '{}'", query.query_type);
+    DataResponse::from_error(Error::plugin(message)).with_error_source(ErrorSource::Plugin)
+}
+
+impl QueryDataHandler for QueryTypeMux {
+    async fn query_data(&self, request: QueryDataRequest) -> Result<QueryDataResponse, Error> {
+        let QueryDataRequest {
+            plugin_context,
+            headers,
+            queries,
+            format,
+            ..
+        } = request;
+        let mut response = QueryDataResponse::new();
+        // Group the queries by the handler that takes them, keeping the
+        // order in which each handler was first needed.
+        let mut groups: Vec<(&Arc<dyn DynQueryData>, Vec<DataQuery>)> = Vec::new();
+        for query in queries {
+            let handler = self
+                .handlers
+                .get(&query.query_type)
+                .or(self.fallback.as_ref());
+            match handler {
+                Some(handler) => match groups
+                    .iter_mut()
+                    .find(|(known, _)| Arc::ptr_eq(known, handler))
+                {
+                    Some((_, group)) => group.push(query),
+                    None => groups.push((handler, vec![query])),
+                },
+                None => {
+                    response.insert(query.ref_id.clone(), unhandled(&query));
+                }
+            }
+        }
+        let calls = groups.into_iter().map(|(handler, queries)| {
+            let mut sub_request = QueryDataRequest::new(plugin_context.clone(), queries);
+            sub_request.headers = headers.clone();
+            sub_request.format = format;
+            handler.query_data(sub_request)
+        });
+        for answered in try_join_all(calls).await? {
+            response.responses.extend(answered.responses);
+        }
+        Ok(response)
+    }
+}

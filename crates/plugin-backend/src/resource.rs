@@ -37,7 +37,12 @@ impl CallResourceRequest {
     /// A `method` request for `path` with no headers or body.
     pub fn new(method: Method, path: impl Into<String>) -> Self {
         let path = path.into();
-        CallResourceRequest { url: format!("/{path}"), path, method, ..CallResourceRequest::default() }
+        CallResourceRequest {
+            url: format!("/{path}"),
+            path,
+            method,
+            ..CallResourceRequest::default()
+        }
     }
 }
 
@@ -59,12 +64,18 @@ pub struct CallResourceResponse {
 impl CallResourceResponse {
     /// The first message of a response with status `status`.
     pub fn new(status: StatusCode) -> Self {
-        CallResourceResponse { status: Some(status), ..CallResourceResponse::default() }
+        CallResourceResponse {
+            status: Some(status),
+            ..CallResourceResponse::default()
+        }
     }
 
     /// A body-only message continuing a response.
     pub fn body_chunk(body: impl Into<Bytes>) -> Self {
-        CallResourceResponse { body: body.into(), ..CallResourceResponse::default() }
+        CallResourceResponse {
+            body: body.into(),
+            ..CallResourceResponse::default()
+        }
     }
 
     /// This message, with header `name: value`.
@@ -100,19 +111,29 @@ pub type CallResourceResponseSender = ResponseSender<CallResourceResponse>;
 /// # Ok::<(), plugin_backend::Error>(())
 /// # }).unwrap().unwrap();
 /// ```
-pub async fn send_json<T: Serialize + ?Sized>(sender: &mut CallResourceResponseSender, value: &T) -> Result<(), Error> {
-    let body = serde_json::to_vec(value).map_err(|source| Error::json("resource response", source))?;
+pub async fn send_json<T: Serialize + ?Sized>(
+    sender: &mut CallResourceResponseSender,
+    value: &T,
+) -> Result<(), Error> {
+    let body =
+        serde_json::to_vec(value).map_err(|source| Error::json("resource response", source))?;
     sender
         .send(
             CallResourceResponse::new(StatusCode::OK)
-                .with_header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .with_header(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )
                 .with_body(body),
         )
         .await
 }
 
 /// Sends a complete `200 OK` response with `text` as its plain-text body.
-pub async fn send_plain_text(sender: &mut CallResourceResponseSender, text: impl Into<String>) -> Result<(), Error> {
+pub async fn send_plain_text(
+    sender: &mut CallResourceResponseSender,
+    text: impl Into<String>,
+) -> Result<(), Error> {
     sender
         .send(
             CallResourceResponse::new(StatusCode::OK)

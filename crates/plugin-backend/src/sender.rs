@@ -45,7 +45,9 @@ impl<T: Send + 'static> ResponseSender<T> {
     where
         S: Sink<T, Error = Error> + Send + 'static,
     {
-        ResponseSender { sink: Box::pin(sink) }
+        ResponseSender {
+            sink: Box::pin(sink),
+        }
     }
 
     /// A sender handing every message to `send`, which must not block.
@@ -53,10 +55,13 @@ impl<T: Send + 'static> ResponseSender<T> {
     where
         F: FnMut(T) -> Result<(), Error> + Send + 'static,
     {
-        ResponseSender::new(futures_util::sink::unfold(send, |mut send, message| async move {
-            send(message)?;
-            Ok(send)
-        }))
+        ResponseSender::new(futures_util::sink::unfold(
+            send,
+            |mut send, message| async move {
+                send(message)?;
+                Ok(send)
+            },
+        ))
     }
 
     /// Sends one message, waiting for room in the receiver.

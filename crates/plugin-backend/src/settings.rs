@@ -208,12 +208,16 @@ impl SecureJsonData {
             // serde's messages for type mismatches quote the offending value,
             // which here is a secret: keep only the messages that name fields.
             let message = error.to_string();
-            let reason = if message.starts_with("missing field") || message.starts_with("unknown field") {
-                message
-            } else {
-                "a value does not have the expected type".to_owned()
-            };
-            Error::SecureJson { type_name: std::any::type_name::<T>(), reason }
+            let reason =
+                if message.starts_with("missing field") || message.starts_with("unknown field") {
+                    message
+                } else {
+                    "a value does not have the expected type".to_owned()
+                };
+            Error::SecureJson {
+                type_name: std::any::type_name::<T>(),
+                reason,
+            }
         })
     }
 }
@@ -226,7 +230,11 @@ impl From<HashMap<String, String>> for SecureJsonData {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for SecureJsonData {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        SecureJsonData(iter.into_iter().map(|(key, value)| (key.into(), value.into())).collect())
+        SecureJsonData(
+            iter.into_iter()
+                .map(|(key, value)| (key.into(), value.into()))
+                .collect(),
+        )
     }
 }
 
@@ -234,7 +242,9 @@ impl fmt::Debug for SecureJsonData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut keys: Vec<&str> = self.keys().collect();
         keys.sort_unstable();
-        f.debug_map().entries(keys.into_iter().map(|key| (key, Redacted))).finish()
+        f.debug_map()
+            .entries(keys.into_iter().map(|key| (key, Redacted)))
+            .finish()
     }
 }
 
@@ -259,8 +269,10 @@ mod tests {
 
     #[test]
     fn invalid_json_data_is_an_error() {
-        let mut settings = DataSourceInstanceSettings::default();
-        settings.json_data = Bytes::from_static(b"{not json");
+        let settings = DataSourceInstanceSettings {
+            json_data: Bytes::from_static(b"{not json"),
+            ..Default::default()
+        };
         let result: Result<serde_json::Value, _> = settings.json_data();
         assert!(matches!(result, Err(Error::Json { .. })));
     }
@@ -279,13 +291,20 @@ mod tests {
         assert!(!err.to_string().contains("hunter2"), "{err}");
         assert!(!format!("{err:?}").contains("hunter2"), "{err:?}");
 
-        let missing = SecureJsonData::default().deserialize::<Secrets>().unwrap_err();
-        assert!(missing.to_string().contains("missing field `password`"), "{missing}");
+        let missing = SecureJsonData::default()
+            .deserialize::<Secrets>()
+            .unwrap_err();
+        assert!(
+            missing.to_string().contains("missing field `password`"),
+            "{missing}"
+        );
     }
 
     #[test]
     fn debug_redacts_values() {
-        let secrets: SecureJsonData = [("apiKey", "hunter2"), ("token", "swordfish")].into_iter().collect();
+        let secrets: SecureJsonData = [("apiKey", "hunter2"), ("token", "swordfish")]
+            .into_iter()
+            .collect();
         let printed = format!("{secrets:?}");
         assert_eq!(printed, r#"{"apiKey": [redacted], "token": [redacted]}"#);
     }

@@ -43,7 +43,11 @@ impl Status {
     /// assert_eq!(Status::from_u16(600), None);
     /// ```
     pub const fn from_u16(code: u16) -> Option<Status> {
-        if code >= 100 && code < 600 { Some(Status(code)) } else { None }
+        if code >= 100 && code < 600 {
+            Some(Status(code))
+        } else {
+            None
+        }
     }
 
     /// The status of a wire `int32`, or `None` when it is not a valid status

@@ -100,11 +100,18 @@ impl SubscribeStreamResponse {
 
     /// An answer with status `status` and no initial data.
     pub fn with_status(status: StreamStatus) -> Self {
-        SubscribeStreamResponse { status, data: Bytes::new() }
+        SubscribeStreamResponse {
+            status,
+            data: Bytes::new(),
+        }
     }
 
     /// This answer, with `frame` (the parts in `include`) as initial data.
-    pub fn with_initial_frame(mut self, frame: &Frame, include: FrameInclude) -> Result<Self, Error> {
+    pub fn with_initial_frame(
+        mut self,
+        frame: &Frame,
+        include: FrameInclude,
+    ) -> Result<Self, Error> {
         self.data = frame.to_json(include)?.into();
         Ok(self)
     }
@@ -130,7 +137,10 @@ pub struct PublishStreamResponse {
 impl PublishStreamResponse {
     /// An answer with status `status`, publishing `data`.
     pub fn new(status: StreamStatus, data: impl Into<Bytes>) -> Self {
-        PublishStreamResponse { status, data: data.into() }
+        PublishStreamResponse {
+            status,
+            data: data.into(),
+        }
     }
 }
 
@@ -181,6 +191,7 @@ impl StreamSender {
 }
 
 fn checked_json(json: Bytes, what: &'static str) -> Result<Bytes, Error> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(&json).map_err(|source| Error::json(what, source))?;
+    serde_json::from_slice::<serde::de::IgnoredAny>(&json)
+        .map_err(|source| Error::json(what, source))?;
     Ok(json)
 }

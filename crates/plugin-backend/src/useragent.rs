@@ -52,7 +52,11 @@ impl UserAgent {
 
 impl fmt::Display for UserAgent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Grafana/{} ({}; {})", self.grafana_version, self.os, self.arch)
+        write!(
+            f,
+            "Grafana/{} ({}; {})",
+            self.grafana_version, self.os, self.arch
+        )
     }
 }
 
@@ -60,15 +64,27 @@ impl FromStr for UserAgent {
     type Err = Error;
 
     fn from_str(value: &str) -> Result<Self, Error> {
-        let invalid = || Error::invalid("user agent", format!("{value:?} is not `Grafana/<version> (<os>; <arch>)`"));
+        let invalid = || {
+            Error::invalid(
+                "user agent",
+                format!("{value:?} is not `Grafana/<version> (<os>; <arch>)`"),
+            )
+        };
         let rest = value.strip_prefix("Grafana/").ok_or_else(invalid)?;
         let (version, rest) = rest.split_once(" (").ok_or_else(invalid)?;
-        let (os, arch) = rest.strip_suffix(')').and_then(|inner| inner.split_once("; ")).ok_or_else(invalid)?;
+        let (os, arch) = rest
+            .strip_suffix(')')
+            .and_then(|inner| inner.split_once("; "))
+            .ok_or_else(invalid)?;
         let alphanumeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
         if !is_version(version) || !alphanumeric(os) || !alphanumeric(arch) {
             return Err(invalid());
         }
-        Ok(UserAgent { grafana_version: version.to_owned(), os: os.to_owned(), arch: arch.to_owned() })
+        Ok(UserAgent {
+            grafana_version: version.to_owned(),
+            os: os.to_owned(),
+            arch: arch.to_owned(),
+        })
     }
 }
 
@@ -102,7 +118,12 @@ mod tests {
     fn parses_versions_with_suffixes() {
         let ua: UserAgent = "Grafana/7.0.0-beta1 (windows; x86)".parse().unwrap();
         assert_eq!(ua.grafana_version(), "7.0.0-beta1");
-        assert_eq!(UserAgent::new("10.0.0", "linux", "amd64").unwrap().to_string(), "Grafana/10.0.0 (linux; amd64)");
+        assert_eq!(
+            UserAgent::new("10.0.0", "linux", "amd64")
+                .unwrap()
+                .to_string(),
+            "Grafana/10.0.0 (linux; amd64)"
+        );
     }
 
     #[test]

@@ -130,8 +130,14 @@ mod tests {
     #[tokio::test]
     async fn conversions_round_trip() {
         assert_eq!(Body::from("abc").text().await.unwrap(), "abc");
-        assert_eq!(Body::from(vec![1u8, 2]).collect_bytes().await.unwrap(), [1, 2][..]);
+        assert_eq!(
+            Body::from(vec![1u8, 2]).collect_bytes().await.unwrap(),
+            [1, 2][..]
+        );
         assert!(Body::empty().collect_bytes().await.unwrap().is_empty());
-        assert_eq!(http_body::Body::size_hint(&Body::from(String::from("x"))).exact(), Some(1));
+        assert_eq!(
+            http_body::Body::size_hint(&Body::from(String::from("x"))).exact(),
+            Some(1)
+        );
     }
 }

@@ -59,7 +59,10 @@ impl HttpClient {
     /// A builder, to change the middleware before building.
     pub fn builder(options: HttpClientOptions) -> HttpClientBuilder {
         let middleware = MiddlewareStack::defaults(&options);
-        HttpClientBuilder { options, middleware }
+        HttpClientBuilder {
+            options,
+            middleware,
+        }
     }
 
     /// Sends a request and returns the response head; the body streams.
@@ -169,8 +172,14 @@ impl Service<Request<Body>> for Transport {
         if request.uri().scheme_str() == Some("http") {
             // Plain HTTP goes to the proxy in absolute form, so the proxy's
             // credentials travel as a request header.
-            if let Some(authorization) = self.proxy.route(request.uri()).and_then(|route| route.authorization) {
-                request.headers_mut().insert(PROXY_AUTHORIZATION, authorization);
+            if let Some(authorization) = self
+                .proxy
+                .route(request.uri())
+                .and_then(|route| route.authorization)
+            {
+                request
+                    .headers_mut()
+                    .insert(PROXY_AUTHORIZATION, authorization);
             }
         }
         let response = self.client.request(request);
@@ -186,7 +195,10 @@ impl Service<Request<Body>> for Transport {
 fn transport_error(error: hyper_util::client::legacy::Error) -> Error {
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&error);
     while let Some(cause) = next {
-        if let Some(original) = cause.downcast_ref::<ConnectFailure>().and_then(ConnectFailure::take) {
+        if let Some(original) = cause
+            .downcast_ref::<ConnectFailure>()
+            .and_then(ConnectFailure::take)
+        {
             return original;
         }
         next = cause.source();
@@ -221,7 +233,10 @@ where
         };
         let deadline = Instant::now() + after;
         Box::pin(async move {
-            let timeout = || Error::Timeout { kind: TimeoutKind::Request, after };
+            let timeout = || Error::Timeout {
+                kind: TimeoutKind::Request,
+                after,
+            };
             let response = tokio::time::timeout_at(deadline, response)
                 .await
                 .map_err(|_| timeout())??;

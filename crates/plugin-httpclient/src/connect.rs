@@ -101,7 +101,9 @@ impl Connector {
                 secure_socks_proxy: options
                     .secure_socks_proxy
                     .as_ref()
-                    .map(|socks| crate::socks::SecureSocksDialer::new(socks, &options.labels, tcp.clone()))
+                    .map(|socks| {
+                        crate::socks::SecureSocksDialer::new(socks, &options.labels, tcp.clone())
+                    })
                     .transpose()?,
                 tcp,
                 dial_timeout: options.timeouts.dial,
@@ -161,8 +163,14 @@ impl ConnectorInner {
                 let proxy_address = authority_of(&route.proxy)?;
                 let stream = self.dial(&proxy_address.0, proxy_address.1).await?;
                 if is_https {
-                    let tunnelled =
-                        tunnel(stream, host, port, &route.proxy, route.authorization.as_ref()).await?;
+                    let tunnelled = tunnel(
+                        stream,
+                        host,
+                        port,
+                        &route.proxy,
+                        route.authorization.as_ref(),
+                    )
+                    .await?;
                     (tunnelled, false)
                 } else {
                     // Plain HTTP through a proxy: the request itself goes to
@@ -199,14 +207,20 @@ impl ConnectorInner {
             .tls_server_name
             .as_deref()
             .unwrap_or_else(|| host.trim_start_matches('[').trim_end_matches(']'));
-        let server_name = rustls_pki_types::ServerName::try_from(name.to_owned()).map_err(|_| {
-            Error::InvalidRequest(format!("`{name}` is not a valid TLS server name"))
-        })?;
+        let server_name =
+            rustls_pki_types::ServerName::try_from(name.to_owned()).map_err(|_| {
+                Error::InvalidRequest(format!("`{name}` is not a valid TLS server name"))
+            })?;
         let handshake = self.tls.connect(server_name, stream);
         let result = match self.tls_handshake_timeout {
-            Some(after) => tokio::time::timeout(after, handshake)
-                .await
-                .map_err(|_| Error::Timeout { kind: TimeoutKind::TlsHandshake, after })?,
+            Some(after) => {
+                tokio::time::timeout(after, handshake)
+                    .await
+                    .map_err(|_| Error::Timeout {
+                        kind: TimeoutKind::TlsHandshake,
+                        after,
+                    })?
+            }
             None => handshake.await,
         };
         let stream = result.map_err(|source| Error::Tls {
@@ -233,7 +247,10 @@ pub(crate) async fn dial_tcp(
     let result = match timeout {
         Some(after) => tokio::time::timeout(after, dial)
             .await
-            .map_err(|_| Error::Timeout { kind: TimeoutKind::Dial, after })?,
+            .map_err(|_| Error::Timeout {
+                kind: TimeoutKind::Dial,
+                after,
+            })?,
         None => dial.await,
     };
     match result {
@@ -292,7 +309,8 @@ async fn tunnel(
         proxy: redact_userinfo(&proxy.to_string()),
         reason,
     };
-    let mut request = format!("CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n").into_bytes();
+    let mut request =
+        format!("CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n").into_bytes();
     if let Some(authorization) = authorization {
         request.extend_from_slice(b"Proxy-Authorization: ");
         request.extend_from_slice(authorization.as_bytes());
@@ -307,19 +325,22 @@ async fn tunnel(
     let mut head = Vec::with_capacity(256);
     let mut chunk = [0u8; 512];
     loop {
-        let read = stream
-            .read(&mut chunk)
-            .await
-            .map_err(|error| proxy_error(format!("reading the CONNECT response failed: {error}")))?;
+        let read = stream.read(&mut chunk).await.map_err(|error| {
+            proxy_error(format!("reading the CONNECT response failed: {error}"))
+        })?;
         if read == 0 {
-            return Err(proxy_error("closed the connection during CONNECT".to_owned()));
+            return Err(proxy_error(
+                "closed the connection during CONNECT".to_owned(),
+            ));
         }
         head.extend_from_slice(&chunk[..read]);
         if let Some(end) = head.windows(4).position(|window| window == b"\r\n\r\n") {
             if end + 4 != head.len() {
                 // The server spoke before the client's TLS hello: not a
                 // well-behaved tunnel, and the bytes would be lost.
-                return Err(proxy_error("sent data after the CONNECT response".to_owned()));
+                return Err(proxy_error(
+                    "sent data after the CONNECT response".to_owned(),
+                ));
             }
             break;
         }
@@ -397,7 +418,11 @@ impl hyper::rt::Read for Connection {
 }
 
 impl hyper::rt::Write for Connection {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.io).poll_write(cx, buf)
     }
 

@@ -298,9 +298,9 @@ fn is_downstream_cause(error: &(dyn std::error::Error + 'static)) -> bool {
                     | io::ErrorKind::UnexpectedEof
                     | io::ErrorKind::TimedOut
             ) || is_certificate_error(io))
-            {
-                return true;
-            }
+        {
+            return true;
+        }
         next = error.source();
     }
     false

@@ -112,8 +112,12 @@ pub use client::{HttpClient, HttpClientBuilder};
 pub use error::{BoxError, Error, ErrorSource, TimeoutKind};
 pub use extensions::{Endpoint, ForwardedHeaders, GrafanaUserAgent, ResponseLimit};
 pub use middleware::{HttpService, Middleware, MiddlewareStack};
-pub use options::{BasicAuth, DataSourceLabels, HttpClientOptions, PluginInfo, Secret, Timeouts, TlsOptions, TlsVersion};
+pub use options::{
+    BasicAuth, DataSourceLabels, HttpClientOptions, PluginInfo, Secret, Timeouts, TlsOptions,
+    TlsVersion,
+};
 pub use proxy::{ProxyOptions, SecureSocksProxyOptions, SecureSocksProxyTransport};
 pub use settings::{
-    DataSourceSettings, FEATURE_TOGGLES_KEY, FORCE_TLS13_TOGGLE, RESPONSE_LIMIT_KEY, secure_socks_keys,
+    DataSourceSettings, FEATURE_TOGGLES_KEY, FORCE_TLS13_TOGGLE, RESPONSE_LIMIT_KEY,
+    secure_socks_keys,
 };

@@ -96,8 +96,14 @@ impl ProxyOptions {
 impl fmt::Debug for ProxyOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProxyOptions")
-            .field("http_proxy", &self.http_proxy.as_deref().map(redact_userinfo))
-            .field("https_proxy", &self.https_proxy.as_deref().map(redact_userinfo))
+            .field(
+                "http_proxy",
+                &self.http_proxy.as_deref().map(redact_userinfo),
+            )
+            .field(
+                "https_proxy",
+                &self.https_proxy.as_deref().map(redact_userinfo),
+            )
             .field("no_proxy", &self.no_proxy)
             .finish()
     }
@@ -257,6 +263,9 @@ mod tests {
         assert_eq!(authorization, "Basic Ym9iOnMzY3JldA==");
         let debug = format!("{options:?}");
         assert!(!debug.contains("s3cret"), "{debug}");
-        assert!(debug.contains("http://<redacted>@127.0.0.1:3128"), "{debug}");
+        assert!(
+            debug.contains("http://<redacted>@127.0.0.1:3128"),
+            "{debug}"
+        );
     }
 }

@@ -9,11 +9,7 @@
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 
-use crate::{
-    error::Error,
-    middleware::basic_auth::BasicAuthLayer,
-    options::HttpClientOptions,
-};
+use crate::{error::Error, middleware::basic_auth::BasicAuthLayer, options::HttpClientOptions};
 
 impl HttpClientOptions {
     /// Builds a reqwest client from these options; see the
@@ -39,13 +35,19 @@ impl HttpClientOptions {
                 headers.append(name.clone(), value.clone());
             }
         }
-        if let Some(authorization) = self.basic_auth.as_ref().and_then(|auth| BasicAuthLayer::new(auth).header()) {
+        if let Some(authorization) = self
+            .basic_auth
+            .as_ref()
+            .and_then(|auth| BasicAuthLayer::new(auth).header())
+        {
             headers.entry(AUTHORIZATION).or_insert(authorization);
         }
         if let Some(plugin) = &self.plugin
-            && let Ok(value) = HeaderValue::from_str(&format!("Grafana {}/{}", plugin.id, plugin.version)) {
-                headers.entry(USER_AGENT).or_insert(value);
-            }
+            && let Ok(value) =
+                HeaderValue::from_str(&format!("Grafana {}/{}", plugin.id, plugin.version))
+        {
+            headers.entry(USER_AGENT).or_insert(value);
+        }
 
         let timeouts = &self.timeouts;
         let mut builder = reqwest::Client::builder()
@@ -61,7 +63,11 @@ impl HttpClientOptions {
         if let Some(dial) = timeouts.dial {
             builder = builder.connect_timeout(dial);
         }
-        let no_proxy = self.proxy.no_proxy.as_deref().and_then(reqwest::NoProxy::from_string);
+        let no_proxy = self
+            .proxy
+            .no_proxy
+            .as_deref()
+            .and_then(reqwest::NoProxy::from_string);
         if let Some(url) = &self.proxy.http_proxy {
             let proxy = reqwest::Proxy::http(url.as_str())
                 .map_err(|error| Error::invalid_setting("HTTP_PROXY", error.to_string()))?;

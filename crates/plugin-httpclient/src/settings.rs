@@ -15,7 +15,9 @@ use serde_json::{Map, Value};
 
 use crate::{
     error::Error,
-    options::{BasicAuth, DataSourceLabels, HttpClientOptions, PluginInfo, Secret, TlsOptions, TlsVersion},
+    options::{
+        BasicAuth, DataSourceLabels, HttpClientOptions, PluginInfo, Secret, TlsOptions, TlsVersion,
+    },
     proxy::{ProxyOptions, SecureSocksProxyOptions, SecureSocksProxyTransport},
 };
 
@@ -53,9 +55,11 @@ pub mod secure_socks_keys {
 /// The data source settings the HTTP client options are built from, as plain
 /// borrowed values.
 ///
-/// `Debug` lists only the names of the secure values.
+/// Build it with [`DataSourceSettings::new`] and struct update syntax
+/// (`DataSourceSettings { uid: "...", ..DataSourceSettings::new(&json, &secure) }`)
+/// so that fields added later keep their defaults. `Debug` lists only the
+/// names of the secure values.
 #[derive(Clone, Copy, Default)]
-#[non_exhaustive]
 pub struct DataSourceSettings<'a> {
     /// The data source's jsonData (an object, or `null`).
     pub json_data: Option<&'a Value>,
@@ -86,7 +90,10 @@ pub struct DataSourceSettings<'a> {
 impl<'a> DataSourceSettings<'a> {
     /// Settings with the given jsonData and decrypted secure values; set the
     /// other public fields as needed.
-    pub fn new(json_data: &'a Value, decrypted_secure_json_data: &'a HashMap<String, String>) -> Self {
+    pub fn new(
+        json_data: &'a Value,
+        decrypted_secure_json_data: &'a HashMap<String, String>,
+    ) -> Self {
         Self {
             json_data: Some(json_data),
             decrypted_secure_json_data: Some(decrypted_secure_json_data),
@@ -111,7 +118,10 @@ impl fmt::Debug for DataSourceSettings<'_> {
             .field("name", &self.name)
             .field("plugin_id", &self.plugin_id)
             .field("plugin_version", &self.plugin_version)
-            .field("grafana_config", &self.grafana_config.map(|config| config.len()))
+            .field(
+                "grafana_config",
+                &self.grafana_config.map(|config| config.len()),
+            )
             .finish()
     }
 }
@@ -169,7 +179,10 @@ impl HttpClientOptions {
     }
 }
 
-fn basic_auth(settings: &DataSourceSettings<'_>, reader: &JsonData<'_>) -> Result<Option<BasicAuth>, Error> {
+fn basic_auth(
+    settings: &DataSourceSettings<'_>,
+    reader: &JsonData<'_>,
+) -> Result<Option<BasicAuth>, Error> {
     if settings.basic_auth_enabled {
         return Ok(Some(BasicAuth::new(
             settings.basic_auth_user,
@@ -210,7 +223,10 @@ fn read_timeouts(reader: &JsonData<'_>, options: &mut HttpClientOptions) -> Resu
     for (key, slot) in [
         ("httpMaxConnsPerHost", &mut timeouts.max_conns_per_host),
         ("httpMaxIdleConns", &mut timeouts.max_idle_conns),
-        ("httpMaxIdleConnsPerHost", &mut timeouts.max_idle_conns_per_host),
+        (
+            "httpMaxIdleConnsPerHost",
+            &mut timeouts.max_idle_conns_per_host,
+        ),
     ] {
         if let Some(count) = reader.count(key)? {
             *slot = count;
@@ -235,8 +251,12 @@ fn tls_options(reader: &JsonData<'_>) -> Result<Option<TlsOptions>, Error> {
     // ignored.
     if client_auth || with_ca {
         tls.server_name = reader.string("serverName")?.filter(|name| !name.is_empty());
-        tls.ca_certificate = reader.secret("tlsCACert").map(|pem| pem.expose().to_owned());
-        tls.client_certificate = reader.secret("tlsClientCert").map(|pem| pem.expose().to_owned());
+        tls.ca_certificate = reader
+            .secret("tlsCACert")
+            .map(|pem| pem.expose().to_owned());
+        tls.client_certificate = reader
+            .secret("tlsClientCert")
+            .map(|pem| pem.expose().to_owned());
         tls.client_key = reader.secret("tlsClientKey");
     }
     Ok(Some(tls))
@@ -253,8 +273,12 @@ fn custom_headers(reader: &JsonData<'_>) -> Result<http::HeaderMap, Error> {
         let Some(value) = reader.secret(&value_key) else {
             continue;
         };
-        let name = HeaderName::from_bytes(name.trim().as_bytes())
-            .map_err(|_| Error::invalid_setting(&name_key, format!("`{name}` is not a valid HTTP header name")))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+            Error::invalid_setting(
+                &name_key,
+                format!("`{name}` is not a valid HTTP header name"),
+            )
+        })?;
         let mut value = HeaderValue::from_str(value.expose())
             .map_err(|_| Error::invalid_setting(&value_key, "not a valid HTTP header value"))?;
         // Custom header values live in secureJsonData: often API keys.
@@ -290,7 +314,11 @@ fn secure_socks_proxy(
             .map(|value| value.split(',').map(str::to_owned).collect())
             .unwrap_or_default();
         if root_cas.is_empty() {
-            for path in config.get(keys::ROOT_CA_CERT).unwrap_or_default().split_whitespace() {
+            for path in config
+                .get(keys::ROOT_CA_CERT)
+                .unwrap_or_default()
+                .split_whitespace()
+            {
                 root_cas.push(read_file(keys::ROOT_CA_CERT, path)?);
             }
         }
@@ -314,9 +342,15 @@ fn secure_socks_proxy(
             .ok_or_else(|| Error::invalid_setting(keys::PROXY_ADDRESS, "missing"))?
             .to_owned(),
         username,
-        password: reader.secret("secureSocksProxyPassword").unwrap_or_default(),
-        timeout: reader.seconds("timeout")?.unwrap_or(Duration::from_secs(30)),
-        keep_alive: reader.seconds("keepAlive")?.unwrap_or(Duration::from_secs(30)),
+        password: reader
+            .secret("secureSocksProxyPassword")
+            .unwrap_or_default(),
+        timeout: reader
+            .seconds("timeout")?
+            .unwrap_or(Duration::from_secs(30)),
+        keep_alive: reader
+            .seconds("keepAlive")?
+            .unwrap_or(Duration::from_secs(30)),
         transport,
     }))
 }
@@ -343,14 +377,19 @@ struct JsonData<'a> {
 
 impl JsonData<'_> {
     fn secret(&self, key: &str) -> Option<Secret> {
-        self.secure.get(key).map(|value| Secret::new(value.as_str()))
+        self.secure
+            .get(key)
+            .map(|value| Secret::new(value.as_str()))
     }
 
     fn string(&self, key: &str) -> Result<Option<String>, Error> {
         match self.json.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(text)) => Ok(Some(text.clone())),
-            Some(other) => Err(Error::invalid_setting(key, format!("expected a string, found {other}"))),
+            Some(other) => Err(Error::invalid_setting(
+                key,
+                format!("expected a string, found {other}"),
+            )),
         }
     }
 
@@ -358,9 +397,13 @@ impl JsonData<'_> {
         match self.json.get(key) {
             None | Some(Value::Null) => Ok(false),
             Some(Value::Bool(flag)) => Ok(*flag),
-            Some(Value::String(text)) => parse_bool(text)
-                .ok_or_else(|| Error::invalid_setting(key, format!("expected a boolean, found {text:?}"))),
-            Some(other) => Err(Error::invalid_setting(key, format!("expected a boolean, found {other}"))),
+            Some(Value::String(text)) => parse_bool(text).ok_or_else(|| {
+                Error::invalid_setting(key, format!("expected a boolean, found {text:?}"))
+            }),
+            Some(other) => Err(Error::invalid_setting(
+                key,
+                format!("expected a boolean, found {other}"),
+            )),
         }
     }
 
@@ -389,8 +432,9 @@ impl JsonData<'_> {
     fn seconds(&self, key: &str) -> Result<Option<Duration>, Error> {
         self.number(key)?
             .map(|seconds| {
-                Duration::try_from_secs_f64(seconds)
-                    .map_err(|_| Error::invalid_setting(key, format!("{seconds} seconds is out of range")))
+                Duration::try_from_secs_f64(seconds).map_err(|_| {
+                    Error::invalid_setting(key, format!("{seconds} seconds is out of range"))
+                })
             })
             .transpose()
     }
@@ -402,7 +446,10 @@ impl JsonData<'_> {
                     // Exact: checked integral and in range above.
                     Ok(count as usize)
                 } else {
-                    Err(Error::invalid_setting(key, format!("expected a whole number, found {count}")))
+                    Err(Error::invalid_setting(
+                        key,
+                        format!("expected a whole number, found {count}"),
+                    ))
                 }
             })
             .transpose()
@@ -498,35 +545,63 @@ mod tests {
         assert_eq!(timeouts.tls_handshake, Some(Duration::from_millis(1500)));
         assert_eq!(timeouts.idle_connection, Some(Duration::from_secs(60)));
         assert_eq!(
-            (timeouts.max_conns_per_host, timeouts.max_idle_conns, timeouts.max_idle_conns_per_host),
+            (
+                timeouts.max_conns_per_host,
+                timeouts.max_idle_conns,
+                timeouts.max_idle_conns_per_host
+            ),
             (4, 8, 2)
         );
     }
 
     #[test]
     fn invalid_values_name_their_key() {
-        assert_eq!(invalid_key(options(json!({"timeout": -1}), &[]).unwrap_err()), "timeout");
-        assert_eq!(invalid_key(options(json!({"dialTimeout": "soon"}), &[]).unwrap_err()), "dialTimeout");
-        assert_eq!(invalid_key(options(json!({"httpMaxIdleConns": 1.5}), &[]).unwrap_err()), "httpMaxIdleConns");
-        assert_eq!(invalid_key(options(json!({"tlsSkipVerify": 3}), &[]).unwrap_err()), "tlsSkipVerify");
-        assert_eq!(invalid_key(options(json!([1]), &[]).unwrap_err()), "jsonData");
+        assert_eq!(
+            invalid_key(options(json!({"timeout": -1}), &[]).unwrap_err()),
+            "timeout"
+        );
+        assert_eq!(
+            invalid_key(options(json!({"dialTimeout": "soon"}), &[]).unwrap_err()),
+            "dialTimeout"
+        );
+        assert_eq!(
+            invalid_key(options(json!({"httpMaxIdleConns": 1.5}), &[]).unwrap_err()),
+            "httpMaxIdleConns"
+        );
+        assert_eq!(
+            invalid_key(options(json!({"tlsSkipVerify": 3}), &[]).unwrap_err()),
+            "tlsSkipVerify"
+        );
+        assert_eq!(
+            invalid_key(options(json!([1]), &[]).unwrap_err()),
+            "jsonData"
+        );
         let error = options(json!({"timeout": -1}), &[]).unwrap_err();
-        assert_eq!(error.to_string(), "invalid data source setting `timeout`: must not be negative, found -1");
+        assert_eq!(
+            error.to_string(),
+            "invalid data source setting `timeout`: must not be negative, found -1"
+        );
     }
 
     #[test]
     fn bad_pem_is_reported_with_its_key_and_without_the_secret() {
         let error = options(
             json!({"tlsAuthWithCACert": true}),
-            &[("tlsCACert", "-----BEGIN CERTIFICATE-----\nnot base64 !!!\n-----END CERTIFICATE-----\n")],
+            &[(
+                "tlsCACert",
+                "-----BEGIN CERTIFICATE-----\nnot base64 !!!\n-----END CERTIFICATE-----\n",
+            )],
         )
         .unwrap_err();
         let text = error.to_string();
         assert_eq!(invalid_key(error), "tlsCACert");
         assert!(!text.contains("not base64"), "{text}");
 
-        let error = options(json!({"tlsAuth": true}), &[("tlsClientCert", "garbage"), ("tlsClientKey", "garbage")])
-            .unwrap_err();
+        let error = options(
+            json!({"tlsAuth": true}),
+            &[("tlsClientCert", "garbage"), ("tlsClientKey", "garbage")],
+        )
+        .unwrap_err();
         assert_eq!(invalid_key(error), "tlsClientCert");
     }
 
@@ -539,11 +614,17 @@ mod tests {
         ]
         .into();
         let read = |settings: DataSourceSettings<'_>| {
-            HttpClientOptions::from_data_source_settings(&settings).unwrap().basic_auth.unwrap()
+            HttpClientOptions::from_data_source_settings(&settings)
+                .unwrap()
+                .basic_auth
+                .unwrap()
         };
 
         let from_json = read(DataSourceSettings::new(&json, &secure));
-        assert_eq!((from_json.user.as_str(), from_json.password.expose()), ("json-user", "bap"));
+        assert_eq!(
+            (from_json.user.as_str(), from_json.password.expose()),
+            ("json-user", "bap")
+        );
 
         let top_level = read(DataSourceSettings {
             basic_auth_enabled: true,
@@ -551,10 +632,19 @@ mod tests {
             user: "legacy-user",
             ..DataSourceSettings::new(&json, &secure)
         });
-        assert_eq!((top_level.user.as_str(), top_level.password.expose()), ("top", "bap"));
+        assert_eq!(
+            (top_level.user.as_str(), top_level.password.expose()),
+            ("top", "bap")
+        );
 
-        let legacy = read(DataSourceSettings { user: "legacy-user", ..DataSourceSettings::new(&Value::Null, &secure) });
-        assert_eq!((legacy.user.as_str(), legacy.password.expose()), ("legacy-user", "legacy"));
+        let legacy = read(DataSourceSettings {
+            user: "legacy-user",
+            ..DataSourceSettings::new(&Value::Null, &secure)
+        });
+        assert_eq!(
+            (legacy.user.as_str(), legacy.password.expose()),
+            ("legacy-user", "legacy")
+        );
     }
 
     #[test]
@@ -571,9 +661,15 @@ mod tests {
         assert_eq!(headers["x-org"], "7");
         assert!(!format!("{headers:?}").contains("k3y"));
 
-        let error = options_error_key(json!({"httpHeaderName1": "bad header"}), &[("httpHeaderValue1", "v")]);
+        let error = options_error_key(
+            json!({"httpHeaderName1": "bad header"}),
+            &[("httpHeaderValue1", "v")],
+        );
         assert_eq!(error, "httpHeaderName1");
-        let error = options_error_key(json!({"httpHeaderName1": "X-A"}), &[("httpHeaderValue1", "a\nb")]);
+        let error = options_error_key(
+            json!({"httpHeaderName1": "X-A"}),
+            &[("httpHeaderValue1", "a\nb")],
+        );
         assert_eq!(error, "httpHeaderValue1");
     }
 
@@ -584,7 +680,8 @@ mod tests {
     #[test]
     fn tls_secrets_are_read_only_with_a_certificate_option() {
         let secure = [("tlsCACert", "ignored")];
-        let skip_only = options(json!({"tlsSkipVerify": true, "serverName": "db"}), &secure).unwrap();
+        let skip_only =
+            options(json!({"tlsSkipVerify": true, "serverName": "db"}), &secure).unwrap();
         let tls = skip_only.tls.unwrap();
         assert!(tls.insecure_skip_verify);
         assert_eq!((tls.ca_certificate, tls.server_name), (None, None));
@@ -597,24 +694,40 @@ mod tests {
         let secure = HashMap::new();
         let config: HashMap<String, String> = [
             (RESPONSE_LIMIT_KEY.to_owned(), "1024".to_owned()),
-            (FEATURE_TOGGLES_KEY.to_owned(), "someToggle,pluginsForceTls13".to_owned()),
+            (
+                FEATURE_TOGGLES_KEY.to_owned(),
+                "someToggle,pluginsForceTls13".to_owned(),
+            ),
         ]
         .into();
-        let settings = DataSourceSettings { grafana_config: Some(&config), ..DataSourceSettings::new(&json, &secure) };
+        let settings = DataSourceSettings {
+            grafana_config: Some(&config),
+            ..DataSourceSettings::new(&json, &secure)
+        };
         let options = HttpClientOptions::from_data_source_settings(&settings).unwrap();
         assert_eq!(options.response_limit, Some(1024));
         let tls = options.tls.unwrap();
-        assert_eq!((tls.min_version, tls.max_version), (Some(TlsVersion::Tls13), Some(TlsVersion::Tls13)));
+        assert_eq!(
+            (tls.min_version, tls.max_version),
+            (Some(TlsVersion::Tls13), Some(TlsVersion::Tls13))
+        );
     }
 
     #[test]
     fn secure_socks_proxy_needs_both_data_source_and_grafana() {
         let json = json!({"enableSecureSocksProxy": true, "timeout": 7});
-        let secure: HashMap<String, String> = [("secureSocksProxyPassword".to_owned(), "pw".to_owned())].into();
+        let secure: HashMap<String, String> =
+            [("secureSocksProxyPassword".to_owned(), "pw".to_owned())].into();
         let config: HashMap<String, String> = [
             (secure_socks_keys::ENABLED.to_owned(), "true".to_owned()),
-            (secure_socks_keys::ALLOW_INSECURE.to_owned(), "true".to_owned()),
-            (secure_socks_keys::PROXY_ADDRESS.to_owned(), "127.0.0.1:1080".to_owned()),
+            (
+                secure_socks_keys::ALLOW_INSECURE.to_owned(),
+                "true".to_owned(),
+            ),
+            (
+                secure_socks_keys::PROXY_ADDRESS.to_owned(),
+                "127.0.0.1:1080".to_owned(),
+            ),
         ]
         .into();
         let settings = DataSourceSettings {
@@ -631,7 +744,10 @@ mod tests {
         assert_eq!(proxy.timeout, Duration::from_secs(7));
         assert_eq!(proxy.transport, SecureSocksProxyTransport::Insecure);
 
-        let without_grafana = DataSourceSettings { grafana_config: None, ..settings };
+        let without_grafana = DataSourceSettings {
+            grafana_config: None,
+            ..settings
+        };
         let options = HttpClientOptions::from_data_source_settings(&without_grafana).unwrap();
         assert!(options.secure_socks_proxy.is_none());
     }
@@ -639,8 +755,12 @@ mod tests {
     #[test]
     fn settings_debug_hides_secure_values() {
         let json = json!({});
-        let secure: HashMap<String, String> = [("password".to_owned(), "hunter2".to_owned())].into();
+        let secure: HashMap<String, String> =
+            [("password".to_owned(), "hunter2".to_owned())].into();
         let text = format!("{:?}", DataSourceSettings::new(&json, &secure));
-        assert!(text.contains("password") && !text.contains("hunter2"), "{text}");
+        assert!(
+            text.contains("password") && !text.contains("hunter2"),
+            "{text}"
+        );
     }
 }

@@ -31,8 +31,11 @@ use crate::{
 
 static DIAL_DURATION: LazyLock<Option<HistogramVec>> = LazyLock::new(|| {
     let histogram = HistogramVec::new(
-        HistogramOpts::new("secure_socks_requests_duration", "Duration of requests to the secure socks proxy")
-            .namespace("grafana"),
+        HistogramOpts::new(
+            "secure_socks_requests_duration",
+            "Duration of requests to the secure socks proxy",
+        )
+        .namespace("grafana"),
         &["code", "datasource", "datasource_type"],
     )
     .inspect_err(|error| tracing::error!(%error, "secure socks proxy metric unavailable"))
@@ -75,27 +78,41 @@ impl SecureSocksDialer {
                 server_name,
             } => {
                 if root_cas.is_empty() {
-                    return Err(Error::invalid_setting(keys::ROOT_CA_CERT_VALS, "one or more root CAs are required"));
+                    return Err(Error::invalid_setting(
+                        keys::ROOT_CA_CERT_VALS,
+                        "one or more root CAs are required",
+                    ));
                 }
                 let mut roots = RootCertStore::empty();
                 for pem in root_cas {
-                    for certificate in crate::tls::parse_certificates(keys::ROOT_CA_CERT_VALS, pem)? {
+                    for certificate in crate::tls::parse_certificates(keys::ROOT_CA_CERT_VALS, pem)?
+                    {
                         roots.add(certificate).map_err(|error| {
-                            Error::invalid_setting(keys::ROOT_CA_CERT_VALS, format!("unusable root CA: {error}"))
+                            Error::invalid_setting(
+                                keys::ROOT_CA_CERT_VALS,
+                                format!("unusable root CA: {error}"),
+                            )
                         })?;
                     }
                 }
-                let chain = crate::tls::parse_certificates(keys::CLIENT_CERT_VAL, client_certificate)?;
-                let key = PrivateKeyDer::from_pem_slice(client_key.expose().as_bytes())
-                    .map_err(|_| Error::invalid_setting(keys::CLIENT_KEY_VAL, "no valid PEM private key"))?;
+                let chain =
+                    crate::tls::parse_certificates(keys::CLIENT_CERT_VAL, client_certificate)?;
+                let key = PrivateKeyDer::from_pem_slice(client_key.expose().as_bytes()).map_err(
+                    |_| Error::invalid_setting(keys::CLIENT_KEY_VAL, "no valid PEM private key"),
+                )?;
                 let config = ClientConfig::builder_with_provider(crate::tls::provider())
                     .with_protocol_versions(&[&rustls::version::TLS13])
-                    .map_err(|error| Error::invalid_setting(keys::CLIENT_CERT_VAL, error.to_string()))?
+                    .map_err(|error| {
+                        Error::invalid_setting(keys::CLIENT_CERT_VAL, error.to_string())
+                    })?
                     .with_root_certificates(roots)
                     .with_client_auth_cert(chain, key)
-                    .map_err(|error| Error::invalid_setting(keys::CLIENT_KEY_VAL, error.to_string()))?;
-                let name = ServerName::try_from(server_name.clone())
-                    .map_err(|_| Error::invalid_setting(keys::SERVER_NAME, "not a valid TLS server name"))?;
+                    .map_err(|error| {
+                        Error::invalid_setting(keys::CLIENT_KEY_VAL, error.to_string())
+                    })?;
+                let name = ServerName::try_from(server_name.clone()).map_err(|_| {
+                    Error::invalid_setting(keys::SERVER_NAME, "not a valid TLS server name")
+                })?;
                 Some((TlsConnector::from(Arc::new(config)), name))
             }
         };
@@ -131,7 +148,11 @@ impl SecureSocksDialer {
         };
         if let Some(histogram) = DIAL_DURATION.as_ref() {
             histogram
-                .with_label_values(&[code.as_str(), &self.labels.name, &self.labels.data_source_type])
+                .with_label_values(&[
+                    code.as_str(),
+                    &self.labels.name,
+                    &self.labels.data_source_type,
+                ])
                 .observe(started.elapsed().as_secs_f64());
         }
         result.map_err(Error::into_downstream)
@@ -141,12 +162,15 @@ impl SecureSocksDialer {
         let stream = dial_tcp(&self.tcp, None, &self.proxy_host, self.proxy_port).await?;
         let mut stream: BoxedIo = match &self.tls {
             None => stream,
-            Some((connector, name)) => Box::new(connector.connect(name.clone(), stream).await.map_err(|source| {
-                Error::Tls {
-                    server_name: format!("{name:?}"),
-                    source,
-                }
-            })?),
+            Some((connector, name)) => Box::new(
+                connector
+                    .connect(name.clone(), stream)
+                    .await
+                    .map_err(|source| Error::Tls {
+                        server_name: format!("{name:?}"),
+                        source,
+                    })?,
+            ),
         };
         self.handshake(&mut stream, host, port).await?;
         Ok(stream)
@@ -164,7 +188,11 @@ impl SecureSocksDialer {
         let io = |error: std::io::Error| fail(format!("SOCKS5 handshake failed: {error}"));
         let with_auth = !self.username.is_empty() || !self.password.is_empty();
 
-        let greeting: &[u8] = if with_auth { &[VERSION, 2, NO_AUTH, USER_PASSWORD] } else { &[VERSION, 1, NO_AUTH] };
+        let greeting: &[u8] = if with_auth {
+            &[VERSION, 2, NO_AUTH, USER_PASSWORD]
+        } else {
+            &[VERSION, 1, NO_AUTH]
+        };
         stream.write_all(greeting).await.map_err(io)?;
         let mut choice = [0u8; 2];
         stream.read_exact(&mut choice).await.map_err(io)?;
@@ -173,9 +201,12 @@ impl SecureSocksDialer {
             [VERSION, USER_PASSWORD] if with_auth => {
                 let user = self.username.as_bytes();
                 let password = self.password.as_bytes();
-                let (Ok(user_length), Ok(password_length)) = (u8::try_from(user.len()), u8::try_from(password.len()))
+                let (Ok(user_length), Ok(password_length)) =
+                    (u8::try_from(user.len()), u8::try_from(password.len()))
                 else {
-                    return Err(fail("SOCKS5 user name or password longer than 255 bytes".to_owned()));
+                    return Err(fail(
+                        "SOCKS5 user name or password longer than 255 bytes".to_owned(),
+                    ));
                 };
                 let mut request = vec![1, user_length];
                 request.extend_from_slice(user);
@@ -188,7 +219,11 @@ impl SecureSocksDialer {
                     return Err(fail("SOCKS5 authentication failed".to_owned()));
                 }
             }
-            [VERSION, _] => return Err(fail("no acceptable SOCKS5 authentication method".to_owned())),
+            [VERSION, _] => {
+                return Err(fail(
+                    "no acceptable SOCKS5 authentication method".to_owned(),
+                ));
+            }
             [version, _] => return Err(fail(format!("unexpected SOCKS version {version}"))),
         }
 
@@ -205,8 +240,8 @@ impl SecureSocksDialer {
             }
             Err(_) => {
                 let name = bare_host.as_bytes();
-                let length =
-                    u8::try_from(name.len()).map_err(|_| fail(format!("host name `{bare_host}` is too long for SOCKS5")))?;
+                let length = u8::try_from(name.len())
+                    .map_err(|_| fail(format!("host name `{bare_host}` is too long for SOCKS5")))?;
                 request.push(3);
                 request.push(length);
                 request.extend_from_slice(name);
@@ -220,7 +255,11 @@ impl SecureSocksDialer {
         if reply[1] != 0 {
             return Err(Error::Proxy {
                 proxy: self.proxy_address.clone(),
-                reason: format!("SOCKS5 connect to {host}:{port} failed: {} (code {})", reply_text(reply[1]), reply[1]),
+                reason: format!(
+                    "SOCKS5 connect to {host}:{port} failed: {} (code {})",
+                    reply_text(reply[1]),
+                    reply[1]
+                ),
             });
         }
         let address_length = match reply[3] {
@@ -284,7 +323,10 @@ mod tests {
 
     #[test]
     fn addresses_and_codes() {
-        assert_eq!(split_address("127.0.0.1:1080"), Some(("127.0.0.1".to_owned(), 1080)));
+        assert_eq!(
+            split_address("127.0.0.1:1080"),
+            Some(("127.0.0.1".to_owned(), 1080))
+        );
         assert_eq!(split_address("[::1]:1080"), Some(("::1".to_owned(), 1080)));
         assert_eq!(split_address("nohost"), None);
         let refused = Error::Proxy {

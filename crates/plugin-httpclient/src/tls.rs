@@ -69,11 +69,17 @@ pub(crate) fn client_config(options: &TlsOptions) -> Result<ClientConfig, Error>
         (Some(certificate), Some(key)) if !certificate.is_empty() && !key.is_empty() => {
             let chain = parse_certificates("tlsClientCert", certificate)?;
             let key = PrivateKeyDer::from_pem_slice(key.expose().as_bytes()).map_err(|error| {
-                Error::invalid_setting("tlsClientKey", format!("no valid PEM private key: {}", describe(&error)))
+                Error::invalid_setting(
+                    "tlsClientKey",
+                    format!("no valid PEM private key: {}", describe(&error)),
+                )
             })?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|error| Error::invalid_setting("tlsClientKey", format!("does not match the client certificate: {error}")))?
+            builder.with_client_auth_cert(chain, key).map_err(|error| {
+                Error::invalid_setting(
+                    "tlsClientKey",
+                    format!("does not match the client certificate: {error}"),
+                )
+            })?
         }
         _ => builder.with_no_client_auth(),
     };
@@ -86,7 +92,9 @@ pub(crate) fn default_client_config() -> Result<ClientConfig, Error> {
     client_config(&TlsOptions::default())
 }
 
-fn protocol_versions(options: &TlsOptions) -> Result<Vec<&'static rustls::SupportedProtocolVersion>, Error> {
+fn protocol_versions(
+    options: &TlsOptions,
+) -> Result<Vec<&'static rustls::SupportedProtocolVersion>, Error> {
     let min = options.min_version.unwrap_or(TlsVersion::Tls12);
     let max = options.max_version.unwrap_or(TlsVersion::Tls13);
     if min > max {
@@ -95,17 +103,28 @@ fn protocol_versions(options: &TlsOptions) -> Result<Vec<&'static rustls::Suppor
             format!("minimum {min:?} is above maximum {max:?}"),
         ));
     }
-    Ok([(TlsVersion::Tls12, &rustls::version::TLS12), (TlsVersion::Tls13, &rustls::version::TLS13)]
-        .into_iter()
-        .filter(|(version, _)| (min..=max).contains(version))
-        .map(|(_, supported)| supported)
-        .collect())
+    Ok([
+        (TlsVersion::Tls12, &rustls::version::TLS12),
+        (TlsVersion::Tls13, &rustls::version::TLS13),
+    ]
+    .into_iter()
+    .filter(|(version, _)| (min..=max).contains(version))
+    .map(|(_, supported)| supported)
+    .collect())
 }
 
-pub(crate) fn parse_certificates(key: &str, pem: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
+pub(crate) fn parse_certificates(
+    key: &str,
+    pem: &str,
+) -> Result<Vec<CertificateDer<'static>>, Error> {
     let certificates = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| Error::invalid_setting(key, format!("invalid PEM certificate: {}", describe(&error))))?;
+        .map_err(|error| {
+            Error::invalid_setting(
+                key,
+                format!("invalid PEM certificate: {}", describe(&error)),
+            )
+        })?;
     if certificates.is_empty() {
         return Err(Error::invalid_setting(key, "no PEM certificate found"));
     }
@@ -115,9 +134,9 @@ pub(crate) fn parse_certificates(key: &str, pem: &str) -> Result<Vec<Certificate
 pub(crate) fn parse_roots(key: &str, pem: &str) -> Result<RootCertStore, Error> {
     let mut roots = RootCertStore::empty();
     for certificate in parse_certificates(key, pem)? {
-        roots
-            .add(certificate)
-            .map_err(|error| Error::invalid_setting(key, format!("unusable CA certificate: {error}")))?;
+        roots.add(certificate).map_err(|error| {
+            Error::invalid_setting(key, format!("unusable CA certificate: {error}"))
+        })?;
     }
     Ok(roots)
 }
@@ -186,14 +205,23 @@ mod tests {
             max_version: Some(TlsVersion::Tls12),
             ..TlsOptions::default()
         };
-        assert!(matches!(client_config(&options), Err(Error::InvalidSetting { .. })));
-        let tls13 = TlsOptions { min_version: Some(TlsVersion::Tls13), ..TlsOptions::default() };
+        assert!(matches!(
+            client_config(&options),
+            Err(Error::InvalidSetting { .. })
+        ));
+        let tls13 = TlsOptions {
+            min_version: Some(TlsVersion::Tls13),
+            ..TlsOptions::default()
+        };
         assert_eq!(protocol_versions(&tls13).unwrap().len(), 1);
     }
 
     #[test]
     fn empty_pem_is_an_error_naming_the_key() {
         let error = parse_roots("tlsCACert", "hello").unwrap_err();
-        assert_eq!(error.to_string(), "invalid data source setting `tlsCACert`: no PEM certificate found");
+        assert_eq!(
+            error.to_string(),
+            "invalid data source setting `tlsCACert`: no PEM certificate found"
+        );
     }
 }

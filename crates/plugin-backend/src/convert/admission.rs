@@ -5,56 +5,87 @@ use plugin_proto::pluginv2::admission_request::Operation as WireOperation;
 
 use super::required_plugin_context;
 use crate::admission::{
-    AdmissionOperation, AdmissionRequest, GroupVersionKind, MutationResponse, StatusResult, ValidationResponse,
+    AdmissionOperation, AdmissionRequest, GroupVersionKind, MutationResponse, StatusResult,
+    ValidationResponse,
 };
 use crate::conversion::{ConversionRequest, ConversionResponse, GroupVersion, RawObject};
 use crate::error::Error;
 
 impl From<pluginv2::GroupVersionKind> for GroupVersionKind {
     fn from(message: pluginv2::GroupVersionKind) -> Self {
-        GroupVersionKind { group: message.group, version: message.version, kind: message.kind }
+        GroupVersionKind {
+            group: message.group,
+            version: message.version,
+            kind: message.kind,
+        }
     }
 }
 
 impl From<GroupVersionKind> for pluginv2::GroupVersionKind {
     fn from(kind: GroupVersionKind) -> Self {
-        pluginv2::GroupVersionKind { group: kind.group, version: kind.version, kind: kind.kind }
+        pluginv2::GroupVersionKind {
+            group: kind.group,
+            version: kind.version,
+            kind: kind.kind,
+        }
     }
 }
 
 impl From<pluginv2::GroupVersion> for GroupVersion {
     fn from(message: pluginv2::GroupVersion) -> Self {
-        GroupVersion { group: message.group, version: message.version }
+        GroupVersion {
+            group: message.group,
+            version: message.version,
+        }
     }
 }
 
 impl From<GroupVersion> for pluginv2::GroupVersion {
     fn from(version: GroupVersion) -> Self {
-        pluginv2::GroupVersion { group: version.group, version: version.version }
+        pluginv2::GroupVersion {
+            group: version.group,
+            version: version.version,
+        }
     }
 }
 
 impl From<pluginv2::RawObject> for RawObject {
     fn from(message: pluginv2::RawObject) -> Self {
-        RawObject { raw: message.raw, content_type: message.content_type }
+        RawObject {
+            raw: message.raw,
+            content_type: message.content_type,
+        }
     }
 }
 
 impl From<RawObject> for pluginv2::RawObject {
     fn from(object: RawObject) -> Self {
-        pluginv2::RawObject { raw: object.raw, content_type: object.content_type }
+        pluginv2::RawObject {
+            raw: object.raw,
+            content_type: object.content_type,
+        }
     }
 }
 
 impl From<pluginv2::StatusResult> for StatusResult {
     fn from(message: pluginv2::StatusResult) -> Self {
-        StatusResult { status: message.status, message: message.message, reason: message.reason, code: message.code }
+        StatusResult {
+            status: message.status,
+            message: message.message,
+            reason: message.reason,
+            code: message.code,
+        }
     }
 }
 
 impl From<StatusResult> for pluginv2::StatusResult {
     fn from(result: StatusResult) -> Self {
-        pluginv2::StatusResult { status: result.status, message: result.message, reason: result.reason, code: result.code }
+        pluginv2::StatusResult {
+            status: result.status,
+            message: result.message,
+            reason: result.reason,
+            code: result.code,
+        }
     }
 }
 
@@ -67,13 +98,19 @@ impl TryFrom<pluginv2::AdmissionRequest> for AdmissionRequest {
             Ok(WireOperation::Update) => AdmissionOperation::Update,
             Ok(WireOperation::Delete) => AdmissionOperation::Delete,
             Err(_) => {
-                return Err(Error::invalid("admission operation", format!("unknown operation {}", message.operation)));
+                return Err(Error::invalid(
+                    "admission operation",
+                    format!("unknown operation {}", message.operation),
+                ));
             }
         };
         Ok(AdmissionRequest {
             plugin_context: required_plugin_context(message.plugin_context)?,
             operation,
-            kind: message.kind.ok_or(Error::MissingField("admission object kind"))?.into(),
+            kind: message
+                .kind
+                .ok_or(Error::MissingField("admission object kind"))?
+                .into(),
             object_bytes: message.object_bytes,
             old_object_bytes: message.old_object_bytes,
         })
@@ -99,7 +136,11 @@ impl From<AdmissionRequest> for pluginv2::AdmissionRequest {
 
 impl From<pluginv2::ValidationResponse> for ValidationResponse {
     fn from(message: pluginv2::ValidationResponse) -> Self {
-        ValidationResponse { allowed: message.allowed, result: message.result.map(Into::into), warnings: message.warnings }
+        ValidationResponse {
+            allowed: message.allowed,
+            result: message.result.map(Into::into),
+            warnings: message.warnings,
+        }
     }
 }
 
@@ -143,7 +184,10 @@ impl TryFrom<pluginv2::ConversionRequest> for ConversionRequest {
             plugin_context: required_plugin_context(message.plugin_context)?,
             uid: message.uid,
             objects: message.objects.into_iter().map(Into::into).collect(),
-            target_version: message.target_version.ok_or(Error::MissingField("conversion target version"))?.into(),
+            target_version: message
+                .target_version
+                .ok_or(Error::MissingField("conversion target version"))?
+                .into(),
         })
     }
 }

@@ -13,8 +13,17 @@ impl TryFrom<pluginv2::User> for User {
     type Error = Error;
 
     fn try_from(message: pluginv2::User) -> Result<Self, Error> {
-        let role = if message.role.is_empty() { None } else { Some(message.role.parse::<Role>()?) };
-        Ok(User { login: message.login, name: message.name, email: message.email, role })
+        let role = if message.role.is_empty() {
+            None
+        } else {
+            Some(message.role.parse::<Role>()?)
+        };
+        Ok(User {
+            login: message.login,
+            name: message.name,
+            email: message.email,
+            role,
+        })
     }
 }
 
@@ -24,7 +33,10 @@ impl From<User> for pluginv2::User {
             login: user.login,
             name: user.name,
             email: user.email,
-            role: user.role.map(|role| role.as_str().to_owned()).unwrap_or_default(),
+            role: user
+                .role
+                .map(|role| role.as_str().to_owned())
+                .unwrap_or_default(),
         }
     }
 }
@@ -32,7 +44,10 @@ impl From<User> for pluginv2::User {
 impl DataSourceInstanceSettings {
     /// The settings in a wire message; `plugin_id` becomes
     /// [`type_`](Self::type_), which the message does not carry.
-    pub fn try_from_proto(message: pluginv2::DataSourceInstanceSettings, plugin_id: &str) -> Result<Self, Error> {
+    pub fn try_from_proto(
+        message: pluginv2::DataSourceInstanceSettings,
+        plugin_id: &str,
+    ) -> Result<Self, Error> {
         Ok(DataSourceInstanceSettings {
             id: message.id,
             uid: message.uid,
@@ -45,7 +60,10 @@ impl DataSourceInstanceSettings {
             basic_auth_user: message.basic_auth_user,
             json_data: message.json_data,
             decrypted_secure_json_data: message.decrypted_secure_json_data.into(),
-            updated: datetime_from_millis(message.last_updated_ms, "data source settings last update")?,
+            updated: datetime_from_millis(
+                message.last_updated_ms,
+                "data source settings last update",
+            )?,
             api_version: message.api_version,
         })
     }
@@ -103,7 +121,9 @@ impl TryFrom<pluginv2::PluginContext> for PluginContext {
     fn try_from(message: pluginv2::PluginContext) -> Result<Self, Error> {
         let data_source_instance_settings = message
             .data_source_instance_settings
-            .map(|settings| DataSourceInstanceSettings::try_from_proto(settings, &message.plugin_id))
+            .map(|settings| {
+                DataSourceInstanceSettings::try_from_proto(settings, &message.plugin_id)
+            })
             .transpose()?
             .map(Arc::new);
         Ok(PluginContext {
@@ -131,13 +151,18 @@ impl From<PluginContext> for pluginv2::PluginContext {
             org_id: context.org_id,
             plugin_id: context.plugin_id,
             user: context.user.map(Into::into),
-            app_instance_settings: context.app_instance_settings.map(|settings| Arc::unwrap_or_clone(settings).into()),
+            app_instance_settings: context
+                .app_instance_settings
+                .map(|settings| Arc::unwrap_or_clone(settings).into()),
             data_source_instance_settings: context
                 .data_source_instance_settings
                 .map(|settings| Arc::unwrap_or_clone(settings).into()),
             grafana_config: context.grafana_config.into_map(),
             plugin_version: context.plugin_version,
-            user_agent: context.user_agent.map(|agent| agent.to_string()).unwrap_or_default(),
+            user_agent: context
+                .user_agent
+                .map(|agent| agent.to_string())
+                .unwrap_or_default(),
             api_version: context.api_version,
             namespace: context.namespace,
         }

@@ -8,7 +8,9 @@ use plugin_proto::pluginv2;
 
 use super::required_plugin_context;
 use crate::chunked::{QueryChunkedDataRequest, QueryChunkedDataResponse};
-use crate::data::{DataFrameFormat, DataQuery, DataResponse, QueryDataRequest, QueryDataResponse, TimeRange};
+use crate::data::{
+    DataFrameFormat, DataQuery, DataResponse, QueryDataRequest, QueryDataResponse, TimeRange,
+};
 use crate::error::{Error, ErrorSource};
 use crate::status::Status;
 
@@ -22,7 +24,10 @@ impl TryFrom<pluginv2::TimeRange> for TimeRange {
 
 impl From<TimeRange> for pluginv2::TimeRange {
     fn from(range: TimeRange) -> Self {
-        pluginv2::TimeRange { from_epoch_ms: range.from.timestamp_millis(), to_epoch_ms: range.to.timestamp_millis() }
+        pluginv2::TimeRange {
+            from_epoch_ms: range.from.timestamp_millis(),
+            to_epoch_ms: range.to.timestamp_millis(),
+        }
     }
 }
 
@@ -30,14 +35,21 @@ impl TryFrom<pluginv2::DataQuery> for DataQuery {
     type Error = Error;
 
     fn try_from(message: pluginv2::DataQuery) -> Result<Self, Error> {
-        let interval_ms = u64::try_from(message.interval_ms)
-            .map_err(|_| Error::invalid("query interval", format!("{} ms is negative", message.interval_ms)))?;
+        let interval_ms = u64::try_from(message.interval_ms).map_err(|_| {
+            Error::invalid(
+                "query interval",
+                format!("{} ms is negative", message.interval_ms),
+            )
+        })?;
         Ok(DataQuery {
             ref_id: message.ref_id,
             query_type: message.query_type,
             max_data_points: message.max_data_points,
             interval: Duration::from_millis(interval_ms),
-            time_range: message.time_range.ok_or(Error::MissingField("query time range"))?.try_into()?,
+            time_range: message
+                .time_range
+                .ok_or(Error::MissingField("query time range"))?
+                .try_into()?,
             json: message.json,
         })
     }
@@ -134,7 +146,11 @@ impl DataResponse {
     ///
     /// The status is the [effective](DataResponse::effective_status) one;
     /// frames without a `ref_id` get `ref_id`.
-    pub fn into_proto(self, ref_id: &str, format: DataFrameFormat) -> Result<pluginv2::DataResponse, Error> {
+    pub fn into_proto(
+        self,
+        ref_id: &str,
+        format: DataFrameFormat,
+    ) -> Result<pluginv2::DataResponse, Error> {
         let status = self.effective_status();
         let frames = self
             .frames
@@ -148,10 +164,16 @@ impl DataResponse {
             .collect::<Result<_, Error>>()?;
         Ok(pluginv2::DataResponse {
             frames,
-            error: self.error.map(|error| error.to_string()).unwrap_or_default(),
+            error: self
+                .error
+                .map(|error| error.to_string())
+                .unwrap_or_default(),
             json_meta: self.json_meta,
             status: i32::from(status.as_u16()),
-            error_source: self.error_source.map(|source| source.as_str().to_owned()).unwrap_or_default(),
+            error_source: self
+                .error_source
+                .map(|source| source.as_str().to_owned())
+                .unwrap_or_default(),
             format: format.to_wire(),
         })
     }
@@ -178,10 +200,16 @@ impl TryFrom<pluginv2::DataResponse> for DataResponse {
     /// `format`, an unset or invalid status as `None`.
     fn try_from(message: pluginv2::DataResponse) -> Result<Self, Error> {
         let format = DataFrameFormat::from_wire(message.format)?;
-        let frames = message.frames.iter().map(|bytes| decode_frame(bytes, format)).collect::<Result<_, _>>()?;
+        let frames = message
+            .frames
+            .iter()
+            .map(|bytes| decode_frame(bytes, format))
+            .collect::<Result<_, _>>()?;
         let error_source = ErrorSource::from_wire(&message.error_source)?;
-        let error = (!message.error.is_empty())
-            .then(|| Error::Handler { error: message.error.into(), error_source });
+        let error = (!message.error.is_empty()).then(|| Error::Handler {
+            error: message.error.into(),
+            error_source,
+        });
         Ok(DataResponse {
             frames,
             error,
@@ -227,8 +255,14 @@ impl From<QueryChunkedDataResponse> for pluginv2::QueryChunkedDataResponse {
             frame_id: chunk.frame_id,
             frame: chunk.frame,
             error: chunk.error,
-            status: chunk.status.map(|status| i32::from(status.as_u16())).unwrap_or_default(),
-            error_source: chunk.error_source.map(|source| source.as_str().to_owned()).unwrap_or_default(),
+            status: chunk
+                .status
+                .map(|status| i32::from(status.as_u16()))
+                .unwrap_or_default(),
+            error_source: chunk
+                .error_source
+                .map(|source| source.as_str().to_owned())
+                .unwrap_or_default(),
             format: chunk.format.to_wire(),
         }
     }

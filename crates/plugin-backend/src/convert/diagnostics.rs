@@ -5,7 +5,8 @@ use plugin_proto::pluginv2::check_health_response::HealthStatus as WireHealthSta
 
 use super::required_plugin_context;
 use crate::diagnostics::{
-    CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult, HealthStatus,
+    CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult,
+    HealthStatus,
 };
 use crate::error::Error;
 
@@ -38,10 +39,17 @@ impl TryFrom<pluginv2::CheckHealthResponse> for CheckHealthResult {
             Ok(WireHealthStatus::Ok) => HealthStatus::Ok,
             Ok(WireHealthStatus::Error) => HealthStatus::Error,
             Err(_) => {
-                return Err(Error::invalid("health status", format!("unknown status {}", message.status)));
+                return Err(Error::invalid(
+                    "health status",
+                    format!("unknown status {}", message.status),
+                ));
             }
         };
-        Ok(CheckHealthResult { status, message: message.message, json_details: message.json_details })
+        Ok(CheckHealthResult {
+            status,
+            message: message.message,
+            json_details: message.json_details,
+        })
     }
 }
 
@@ -67,21 +75,30 @@ impl TryFrom<pluginv2::CollectMetricsRequest> for CollectMetricsRequest {
     /// context: the answer never depends on it, and the Go SDK ignores it.
     fn try_from(message: pluginv2::CollectMetricsRequest) -> Result<Self, Error> {
         Ok(CollectMetricsRequest {
-            plugin_context: message.plugin_context.map(TryInto::try_into).transpose()?.unwrap_or_default(),
+            plugin_context: message
+                .plugin_context
+                .map(TryInto::try_into)
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 }
 
 impl From<CollectMetricsRequest> for pluginv2::CollectMetricsRequest {
     fn from(request: CollectMetricsRequest) -> Self {
-        pluginv2::CollectMetricsRequest { plugin_context: Some(request.plugin_context.into()) }
+        pluginv2::CollectMetricsRequest {
+            plugin_context: Some(request.plugin_context.into()),
+        }
     }
 }
 
 impl From<pluginv2::CollectMetricsResponse> for CollectMetricsResult {
     fn from(message: pluginv2::CollectMetricsResponse) -> Self {
         CollectMetricsResult {
-            prometheus_metrics: message.metrics.map(|payload| payload.prometheus).unwrap_or_default(),
+            prometheus_metrics: message
+                .metrics
+                .map(|payload| payload.prometheus)
+                .unwrap_or_default(),
         }
     }
 }
@@ -89,7 +106,9 @@ impl From<pluginv2::CollectMetricsResponse> for CollectMetricsResult {
 impl From<CollectMetricsResult> for pluginv2::CollectMetricsResponse {
     fn from(result: CollectMetricsResult) -> Self {
         pluginv2::CollectMetricsResponse {
-            metrics: Some(pluginv2::collect_metrics_response::Payload { prometheus: result.prometheus_metrics }),
+            metrics: Some(pluginv2::collect_metrics_response::Payload {
+                prometheus: result.prometheus_metrics,
+            }),
         }
     }
 }

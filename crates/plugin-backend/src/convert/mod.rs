@@ -49,8 +49,12 @@ use crate::error::Error;
 
 /// The SDK plugin context of a request's optional context message, which
 /// every request must have.
-fn required_plugin_context(message: Option<pluginv2::PluginContext>) -> Result<PluginContext, Error> {
-    message.ok_or(Error::MissingField("plugin context"))?.try_into()
+fn required_plugin_context(
+    message: Option<pluginv2::PluginContext>,
+) -> Result<PluginContext, Error> {
+    message
+        .ok_or(Error::MissingField("plugin context"))?
+        .try_into()
 }
 
 impl DataFrameFormat {
@@ -59,7 +63,10 @@ impl DataFrameFormat {
         match pluginv2::DataFrameFormat::try_from(value) {
             Ok(pluginv2::DataFrameFormat::Arrow) => Ok(DataFrameFormat::Arrow),
             Ok(pluginv2::DataFrameFormat::Json) => Ok(DataFrameFormat::Json),
-            Err(_) => Err(Error::invalid("data frame format", format!("unknown format {value}"))),
+            Err(_) => Err(Error::invalid(
+                "data frame format",
+                format!("unknown format {value}"),
+            )),
         }
     }
 

@@ -15,8 +15,13 @@ impl StreamStatus {
         match subscribe_stream_response::Status::try_from(value) {
             Ok(subscribe_stream_response::Status::Ok) => Ok(StreamStatus::Ok),
             Ok(subscribe_stream_response::Status::NotFound) => Ok(StreamStatus::NotFound),
-            Ok(subscribe_stream_response::Status::PermissionDenied) => Ok(StreamStatus::PermissionDenied),
-            Err(_) => Err(Error::invalid("stream status", format!("unknown status {value}"))),
+            Ok(subscribe_stream_response::Status::PermissionDenied) => {
+                Ok(StreamStatus::PermissionDenied)
+            }
+            Err(_) => Err(Error::invalid(
+                "stream status",
+                format!("unknown status {value}"),
+            )),
         }
     }
 
@@ -33,8 +38,13 @@ impl StreamStatus {
         match publish_stream_response::Status::try_from(value) {
             Ok(publish_stream_response::Status::Ok) => Ok(StreamStatus::Ok),
             Ok(publish_stream_response::Status::NotFound) => Ok(StreamStatus::NotFound),
-            Ok(publish_stream_response::Status::PermissionDenied) => Ok(StreamStatus::PermissionDenied),
-            Err(_) => Err(Error::invalid("stream status", format!("unknown status {value}"))),
+            Ok(publish_stream_response::Status::PermissionDenied) => {
+                Ok(StreamStatus::PermissionDenied)
+            }
+            Err(_) => Err(Error::invalid(
+                "stream status",
+                format!("unknown status {value}"),
+            )),
         }
     }
 
@@ -77,19 +87,29 @@ macro_rules! stream_request_conversions {
     )+};
 }
 
-stream_request_conversions!(SubscribeStreamRequest, PublishStreamRequest, RunStreamRequest);
+stream_request_conversions!(
+    SubscribeStreamRequest,
+    PublishStreamRequest,
+    RunStreamRequest
+);
 
 impl TryFrom<pluginv2::SubscribeStreamResponse> for SubscribeStreamResponse {
     type Error = Error;
 
     fn try_from(message: pluginv2::SubscribeStreamResponse) -> Result<Self, Error> {
-        Ok(SubscribeStreamResponse { status: StreamStatus::from_subscribe_wire(message.status)?, data: message.data })
+        Ok(SubscribeStreamResponse {
+            status: StreamStatus::from_subscribe_wire(message.status)?,
+            data: message.data,
+        })
     }
 }
 
 impl From<SubscribeStreamResponse> for pluginv2::SubscribeStreamResponse {
     fn from(response: SubscribeStreamResponse) -> Self {
-        pluginv2::SubscribeStreamResponse { status: response.status.to_subscribe_wire(), data: response.data }
+        pluginv2::SubscribeStreamResponse {
+            status: response.status.to_subscribe_wire(),
+            data: response.data,
+        }
     }
 }
 
@@ -97,13 +117,19 @@ impl TryFrom<pluginv2::PublishStreamResponse> for PublishStreamResponse {
     type Error = Error;
 
     fn try_from(message: pluginv2::PublishStreamResponse) -> Result<Self, Error> {
-        Ok(PublishStreamResponse { status: StreamStatus::from_publish_wire(message.status)?, data: message.data })
+        Ok(PublishStreamResponse {
+            status: StreamStatus::from_publish_wire(message.status)?,
+            data: message.data,
+        })
     }
 }
 
 impl From<PublishStreamResponse> for pluginv2::PublishStreamResponse {
     fn from(response: PublishStreamResponse) -> Self {
-        pluginv2::PublishStreamResponse { status: response.status.to_publish_wire(), data: response.data }
+        pluginv2::PublishStreamResponse {
+            status: response.status.to_publish_wire(),
+            data: response.data,
+        }
     }
 }
 

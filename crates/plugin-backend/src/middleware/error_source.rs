@@ -13,13 +13,15 @@ use crate::admission::{AdmissionRequest, MutationResponse, ValidationResponse};
 use crate::chunked::{ChunkedDataWriter, QueryChunkedDataRequest};
 use crate::conversion::{ConversionRequest, ConversionResponse};
 use crate::data::{QueryDataRequest, QueryDataResponse};
-use crate::diagnostics::{CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult};
+use crate::diagnostics::{
+    CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult,
+};
 use crate::error::{Error, ErrorSource};
 use crate::handler::Handler;
 use crate::resource::{CallResourceRequest, CallResourceResponseSender};
 use crate::stream::{
-    PublishStreamRequest, PublishStreamResponse, RunStreamRequest, StreamSender, SubscribeStreamRequest,
-    SubscribeStreamResponse,
+    PublishStreamRequest, PublishStreamResponse, RunStreamRequest, StreamSender,
+    SubscribeStreamRequest, SubscribeStreamResponse,
 };
 
 /// A [`Layer`] adding [`WithErrorSource`] to a handler.
@@ -58,10 +60,12 @@ impl<H> WithErrorSource<H> {
 
 /// Marks an unattributed error that looks like a downstream failure as one.
 fn tag<T>(result: Result<T, Error>) -> Result<T, Error> {
-    result.map_err(|error| match (error.explicit_source(), error.error_source()) {
-        (None, Some(ErrorSource::Downstream)) => error.with_source(ErrorSource::Downstream),
-        _ => error,
-    })
+    result.map_err(
+        |error| match (error.explicit_source(), error.error_source()) {
+            (None, Some(ErrorSource::Downstream)) => error.with_source(ErrorSource::Downstream),
+            _ => error,
+        },
+    )
 }
 
 /// Fills in the error source and status of every failed query.
@@ -83,11 +87,19 @@ impl<H: Handler> Handler for WithErrorSource<H> {
         tag(self.inner.query_data(request).await).map(tag_responses)
     }
 
-    async fn query_chunked_data(&self, request: QueryChunkedDataRequest, writer: ChunkedDataWriter) -> Result<(), Error> {
+    async fn query_chunked_data(
+        &self,
+        request: QueryChunkedDataRequest,
+        writer: ChunkedDataWriter,
+    ) -> Result<(), Error> {
         tag(self.inner.query_chunked_data(request, writer).await)
     }
 
-    async fn call_resource(&self, request: CallResourceRequest, sender: CallResourceResponseSender) -> Result<(), Error> {
+    async fn call_resource(
+        &self,
+        request: CallResourceRequest,
+        sender: CallResourceResponseSender,
+    ) -> Result<(), Error> {
         tag(self.inner.call_resource(request, sender).await)
     }
 
@@ -95,23 +107,39 @@ impl<H: Handler> Handler for WithErrorSource<H> {
         tag(self.inner.check_health(request).await)
     }
 
-    async fn collect_metrics(&self, request: CollectMetricsRequest) -> Result<CollectMetricsResult, Error> {
+    async fn collect_metrics(
+        &self,
+        request: CollectMetricsRequest,
+    ) -> Result<CollectMetricsResult, Error> {
         tag(self.inner.collect_metrics(request).await)
     }
 
-    async fn subscribe_stream(&self, request: SubscribeStreamRequest) -> Result<SubscribeStreamResponse, Error> {
+    async fn subscribe_stream(
+        &self,
+        request: SubscribeStreamRequest,
+    ) -> Result<SubscribeStreamResponse, Error> {
         tag(self.inner.subscribe_stream(request).await)
     }
 
-    async fn publish_stream(&self, request: PublishStreamRequest) -> Result<PublishStreamResponse, Error> {
+    async fn publish_stream(
+        &self,
+        request: PublishStreamRequest,
+    ) -> Result<PublishStreamResponse, Error> {
         tag(self.inner.publish_stream(request).await)
     }
 
-    async fn run_stream(&self, request: RunStreamRequest, sender: StreamSender) -> Result<(), Error> {
+    async fn run_stream(
+        &self,
+        request: RunStreamRequest,
+        sender: StreamSender,
+    ) -> Result<(), Error> {
         tag(self.inner.run_stream(request, sender).await)
     }
 
-    async fn validate_admission(&self, request: AdmissionRequest) -> Result<ValidationResponse, Error> {
+    async fn validate_admission(
+        &self,
+        request: AdmissionRequest,
+    ) -> Result<ValidationResponse, Error> {
         tag(self.inner.validate_admission(request).await)
     }
 
@@ -119,7 +147,10 @@ impl<H: Handler> Handler for WithErrorSource<H> {
         tag(self.inner.mutate_admission(request).await)
     }
 
-    async fn convert_objects(&self, request: ConversionRequest) -> Result<ConversionResponse, Error> {
+    async fn convert_objects(
+        &self,
+        request: ConversionRequest,
+    ) -> Result<ConversionResponse, Error> {
         tag(self.inner.convert_objects(request).await)
     }
 }

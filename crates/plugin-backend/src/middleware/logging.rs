@@ -23,14 +23,16 @@ use crate::chunked::{ChunkedDataWriter, QueryChunkedDataRequest};
 use crate::context::PluginContext;
 use crate::conversion::{ConversionRequest, ConversionResponse};
 use crate::data::{QueryDataRequest, QueryDataResponse};
-use crate::diagnostics::{CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult};
+use crate::diagnostics::{
+    CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult,
+};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorSource};
 use crate::handler::Handler;
 use crate::resource::{CallResourceRequest, CallResourceResponseSender};
 use crate::stream::{
-    PublishStreamRequest, PublishStreamResponse, RunStreamRequest, StreamSender, SubscribeStreamRequest,
-    SubscribeStreamResponse,
+    PublishStreamRequest, PublishStreamResponse, RunStreamRequest, StreamSender,
+    SubscribeStreamRequest, SubscribeStreamResponse,
 };
 
 /// A [`Layer`] adding [`Logging`] to a handler.
@@ -119,13 +121,22 @@ where
     T: LogDetails,
 {
     tracing::debug!(parent: &span, "request started");
-    let mut cancellation = CancellationLog { span: &span, start: Instant::now(), finished: false };
+    let mut cancellation = CancellationLog {
+        span: &span,
+        start: Instant::now(),
+        finished: false,
+    };
     let result = inner.instrument(span.clone()).await;
     cancellation.finished = true;
     if let Ok(response) = &result {
         response.log_details(&span);
     }
-    log_completion(&span, result.outcome(), cancellation.start, result.as_ref().err());
+    log_completion(
+        &span,
+        result.outcome(),
+        cancellation.start,
+        result.as_ref().err(),
+    );
     result
 }
 
@@ -147,7 +158,10 @@ impl LogDetails for QueryDataResponse {
     fn log_details(&self, span: &Span) {
         for (ref_id, response) in &self.responses {
             if let Some(error) = &response.error {
-                let status_source = response.error_source.unwrap_or(ErrorSource::Plugin).as_str();
+                let status_source = response
+                    .error_source
+                    .unwrap_or(ErrorSource::Plugin)
+                    .as_str();
                 tracing::error!(
                     parent: span,
                     ref_id = ref_id.as_str(),
@@ -167,12 +181,20 @@ impl<H: Handler> Handler for Logging<H> {
         logged(span, self.inner.query_data(request)).await
     }
 
-    async fn query_chunked_data(&self, request: QueryChunkedDataRequest, writer: ChunkedDataWriter) -> Result<(), Error> {
+    async fn query_chunked_data(
+        &self,
+        request: QueryChunkedDataRequest,
+        writer: ChunkedDataWriter,
+    ) -> Result<(), Error> {
         let span = request_span(Endpoint::QueryChunkedData, &request.plugin_context);
         logged(span, self.inner.query_chunked_data(request, writer)).await
     }
 
-    async fn call_resource(&self, request: CallResourceRequest, sender: CallResourceResponseSender) -> Result<(), Error> {
+    async fn call_resource(
+        &self,
+        request: CallResourceRequest,
+        sender: CallResourceResponseSender,
+    ) -> Result<(), Error> {
         let span = request_span(Endpoint::CallResource, &request.plugin_context);
         logged(span, self.inner.call_resource(request, sender)).await
     }
@@ -182,27 +204,43 @@ impl<H: Handler> Handler for Logging<H> {
         logged(span, self.inner.check_health(request)).await
     }
 
-    async fn collect_metrics(&self, request: CollectMetricsRequest) -> Result<CollectMetricsResult, Error> {
+    async fn collect_metrics(
+        &self,
+        request: CollectMetricsRequest,
+    ) -> Result<CollectMetricsResult, Error> {
         let span = request_span(Endpoint::CollectMetrics, &request.plugin_context);
         logged(span, self.inner.collect_metrics(request)).await
     }
 
-    async fn subscribe_stream(&self, request: SubscribeStreamRequest) -> Result<SubscribeStreamResponse, Error> {
+    async fn subscribe_stream(
+        &self,
+        request: SubscribeStreamRequest,
+    ) -> Result<SubscribeStreamResponse, Error> {
         let span = request_span(Endpoint::SubscribeStream, &request.plugin_context);
         logged(span, self.inner.subscribe_stream(request)).await
     }
 
-    async fn publish_stream(&self, request: PublishStreamRequest) -> Result<PublishStreamResponse, Error> {
+    async fn publish_stream(
+        &self,
+        request: PublishStreamRequest,
+    ) -> Result<PublishStreamResponse, Error> {
         let span = request_span(Endpoint::PublishStream, &request.plugin_context);
         logged(span, self.inner.publish_stream(request)).await
     }
 
-    async fn run_stream(&self, request: RunStreamRequest, sender: StreamSender) -> Result<(), Error> {
+    async fn run_stream(
+        &self,
+        request: RunStreamRequest,
+        sender: StreamSender,
+    ) -> Result<(), Error> {
         let span = request_span(Endpoint::RunStream, &request.plugin_context);
         logged(span, self.inner.run_stream(request, sender)).await
     }
 
-    async fn validate_admission(&self, request: AdmissionRequest) -> Result<ValidationResponse, Error> {
+    async fn validate_admission(
+        &self,
+        request: AdmissionRequest,
+    ) -> Result<ValidationResponse, Error> {
         let span = request_span(Endpoint::ValidateAdmission, &request.plugin_context);
         logged(span, self.inner.validate_admission(request)).await
     }
@@ -212,7 +250,10 @@ impl<H: Handler> Handler for Logging<H> {
         logged(span, self.inner.mutate_admission(request)).await
     }
 
-    async fn convert_objects(&self, request: ConversionRequest) -> Result<ConversionResponse, Error> {
+    async fn convert_objects(
+        &self,
+        request: ConversionRequest,
+    ) -> Result<ConversionResponse, Error> {
         let span = request_span(Endpoint::ConvertObjects, &request.plugin_context);
         logged(span, self.inner.convert_objects(request)).await
     }

@@ -23,14 +23,16 @@ use crate::admission::{AdmissionRequest, MutationResponse, ValidationResponse};
 use crate::chunked::{ChunkedDataWriter, QueryChunkedDataRequest};
 use crate::conversion::{ConversionRequest, ConversionResponse};
 use crate::data::{QueryDataRequest, QueryDataResponse};
-use crate::diagnostics::{CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult};
+use crate::diagnostics::{
+    CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult,
+};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::handler::Handler;
 use crate::resource::{CallResourceRequest, CallResourceResponseSender};
 use crate::stream::{
-    PublishStreamRequest, PublishStreamResponse, RunStreamRequest, StreamSender, SubscribeStreamRequest,
-    SubscribeStreamResponse,
+    PublishStreamRequest, PublishStreamResponse, RunStreamRequest, StreamSender,
+    SubscribeStreamRequest, SubscribeStreamResponse,
 };
 
 const LABELS: [&str; 3] = ["endpoint", "status", "status_source"];
@@ -45,13 +47,18 @@ struct RequestMetrics {
 impl RequestMetrics {
     fn new() -> Result<Self, prometheus::Error> {
         let requests = IntCounterVec::new(
-            Opts::new("request_total", "The total amount of plugin requests").namespace("grafana").subsystem("plugin"),
+            Opts::new("request_total", "The total amount of plugin requests")
+                .namespace("grafana")
+                .subsystem("plugin"),
             &LABELS,
         )?;
         let duration = HistogramVec::new(
-            HistogramOpts::new("request_duration_seconds", "Plugin request duration in seconds")
-                .namespace("grafana")
-                .subsystem("plugin"),
+            HistogramOpts::new(
+                "request_duration_seconds",
+                "Plugin request duration in seconds",
+            )
+            .namespace("grafana")
+            .subsystem("plugin"),
             &LABELS,
         )?;
         Ok(RequestMetrics { requests, duration })
@@ -63,16 +70,25 @@ impl RequestMetrics {
     }
 
     fn record(&self, endpoint: Endpoint, outcome: Outcome, start: Instant) {
-        let labels = [endpoint.as_str(), outcome.status.as_str(), outcome.source.as_str()];
+        let labels = [
+            endpoint.as_str(),
+            outcome.status.as_str(),
+            outcome.source.as_str(),
+        ];
         self.requests.with_label_values(&labels).inc();
-        self.duration.with_label_values(&labels).observe(start.elapsed().as_secs_f64());
+        self.duration
+            .with_label_values(&labels)
+            .observe(start.elapsed().as_secs_f64());
     }
 }
 
 /// The collectors in the default registry, created and registered once.
 static DEFAULT_METRICS: LazyLock<Option<Arc<RequestMetrics>>> = LazyLock::new(|| {
-    let metrics = RequestMetrics::new()
-        .and_then(|metrics| metrics.register(prometheus::default_registry()).map(|()| metrics));
+    let metrics = RequestMetrics::new().and_then(|metrics| {
+        metrics
+            .register(prometheus::default_registry())
+            .map(|()| metrics)
+    });
     match metrics {
         Ok(metrics) => Some(Arc::new(metrics)),
         Err(error) => {
@@ -94,14 +110,18 @@ impl MetricsLayer {
     /// If the metric names are taken there already (by other code), the
     /// layer logs a warning and records nothing rather than failing.
     pub fn new() -> Self {
-        MetricsLayer { metrics: DEFAULT_METRICS.clone() }
+        MetricsLayer {
+            metrics: DEFAULT_METRICS.clone(),
+        }
     }
 
     /// Metrics in `registry`; fails if `registry` has them already.
     pub fn with_registry(registry: &Registry) -> Result<Self, Error> {
         let metrics = RequestMetrics::new()?;
         metrics.register(registry)?;
-        Ok(MetricsLayer { metrics: Some(Arc::new(metrics)) })
+        Ok(MetricsLayer {
+            metrics: Some(Arc::new(metrics)),
+        })
     }
 }
 
@@ -115,7 +135,10 @@ impl<H> Layer<H> for MetricsLayer {
     type Service = Metrics<H>;
 
     fn layer(&self, inner: H) -> Metrics<H> {
-        Metrics { inner, metrics: self.metrics.clone() }
+        Metrics {
+            inner,
+            metrics: self.metrics.clone(),
+        }
     }
 }
 
@@ -143,7 +166,12 @@ impl<H> Metrics<H> {
         let Some(metrics) = &self.metrics else {
             return inner.await;
         };
-        let mut recorder = CancellationRecorder { metrics, endpoint, start: Instant::now(), finished: false };
+        let mut recorder = CancellationRecorder {
+            metrics,
+            endpoint,
+            start: Instant::now(),
+            finished: false,
+        };
         let result = inner.await;
         recorder.finished = true;
         metrics.record(endpoint, result.outcome(), recorder.start);
@@ -161,53 +189,113 @@ struct CancellationRecorder<'a> {
 impl Drop for CancellationRecorder<'_> {
     fn drop(&mut self) {
         if !self.finished {
-            self.metrics.record(self.endpoint, Outcome::CANCELLED, self.start);
+            self.metrics
+                .record(self.endpoint, Outcome::CANCELLED, self.start);
         }
     }
 }
 
 impl<H: Handler> Handler for Metrics<H> {
     async fn query_data(&self, request: QueryDataRequest) -> Result<QueryDataResponse, Error> {
-        self.measured(Endpoint::QueryData, self.inner.query_data(request)).await
+        self.measured(Endpoint::QueryData, self.inner.query_data(request))
+            .await
     }
 
-    async fn query_chunked_data(&self, request: QueryChunkedDataRequest, writer: ChunkedDataWriter) -> Result<(), Error> {
-        self.measured(Endpoint::QueryChunkedData, self.inner.query_chunked_data(request, writer)).await
+    async fn query_chunked_data(
+        &self,
+        request: QueryChunkedDataRequest,
+        writer: ChunkedDataWriter,
+    ) -> Result<(), Error> {
+        self.measured(
+            Endpoint::QueryChunkedData,
+            self.inner.query_chunked_data(request, writer),
+        )
+        .await
     }
 
-    async fn call_resource(&self, request: CallResourceRequest, sender: CallResourceResponseSender) -> Result<(), Error> {
-        self.measured(Endpoint::CallResource, self.inner.call_resource(request, sender)).await
+    async fn call_resource(
+        &self,
+        request: CallResourceRequest,
+        sender: CallResourceResponseSender,
+    ) -> Result<(), Error> {
+        self.measured(
+            Endpoint::CallResource,
+            self.inner.call_resource(request, sender),
+        )
+        .await
     }
 
     async fn check_health(&self, request: CheckHealthRequest) -> Result<CheckHealthResult, Error> {
-        self.measured(Endpoint::CheckHealth, self.inner.check_health(request)).await
+        self.measured(Endpoint::CheckHealth, self.inner.check_health(request))
+            .await
     }
 
-    async fn collect_metrics(&self, request: CollectMetricsRequest) -> Result<CollectMetricsResult, Error> {
-        self.measured(Endpoint::CollectMetrics, self.inner.collect_metrics(request)).await
+    async fn collect_metrics(
+        &self,
+        request: CollectMetricsRequest,
+    ) -> Result<CollectMetricsResult, Error> {
+        self.measured(
+            Endpoint::CollectMetrics,
+            self.inner.collect_metrics(request),
+        )
+        .await
     }
 
-    async fn subscribe_stream(&self, request: SubscribeStreamRequest) -> Result<SubscribeStreamResponse, Error> {
-        self.measured(Endpoint::SubscribeStream, self.inner.subscribe_stream(request)).await
+    async fn subscribe_stream(
+        &self,
+        request: SubscribeStreamRequest,
+    ) -> Result<SubscribeStreamResponse, Error> {
+        self.measured(
+            Endpoint::SubscribeStream,
+            self.inner.subscribe_stream(request),
+        )
+        .await
     }
 
-    async fn publish_stream(&self, request: PublishStreamRequest) -> Result<PublishStreamResponse, Error> {
-        self.measured(Endpoint::PublishStream, self.inner.publish_stream(request)).await
+    async fn publish_stream(
+        &self,
+        request: PublishStreamRequest,
+    ) -> Result<PublishStreamResponse, Error> {
+        self.measured(Endpoint::PublishStream, self.inner.publish_stream(request))
+            .await
     }
 
-    async fn run_stream(&self, request: RunStreamRequest, sender: StreamSender) -> Result<(), Error> {
-        self.measured(Endpoint::RunStream, self.inner.run_stream(request, sender)).await
+    async fn run_stream(
+        &self,
+        request: RunStreamRequest,
+        sender: StreamSender,
+    ) -> Result<(), Error> {
+        self.measured(Endpoint::RunStream, self.inner.run_stream(request, sender))
+            .await
     }
 
-    async fn validate_admission(&self, request: AdmissionRequest) -> Result<ValidationResponse, Error> {
-        self.measured(Endpoint::ValidateAdmission, self.inner.validate_admission(request)).await
+    async fn validate_admission(
+        &self,
+        request: AdmissionRequest,
+    ) -> Result<ValidationResponse, Error> {
+        self.measured(
+            Endpoint::ValidateAdmission,
+            self.inner.validate_admission(request),
+        )
+        .await
     }
 
     async fn mutate_admission(&self, request: AdmissionRequest) -> Result<MutationResponse, Error> {
-        self.measured(Endpoint::MutateAdmission, self.inner.mutate_admission(request)).await
+        self.measured(
+            Endpoint::MutateAdmission,
+            self.inner.mutate_admission(request),
+        )
+        .await
     }
 
-    async fn convert_objects(&self, request: ConversionRequest) -> Result<ConversionResponse, Error> {
-        self.measured(Endpoint::ConvertObjects, self.inner.convert_objects(request)).await
+    async fn convert_objects(
+        &self,
+        request: ConversionRequest,
+    ) -> Result<ConversionResponse, Error> {
+        self.measured(
+            Endpoint::ConvertObjects,
+            self.inner.convert_objects(request),
+        )
+        .await
     }
 }

@@ -58,8 +58,10 @@ use crate::handler::Handler;
 use crate::stream::{PublishStreamResponse, SubscribeStreamResponse};
 
 /// The layers of [`HandlerBuilder::with_default_layers`], outermost first.
-pub type DefaultLayers =
-    Stack<CatchPanicLayer, Stack<ErrorSourceLayer, Stack<MetricsLayer, Stack<LoggingLayer, Identity>>>>;
+pub type DefaultLayers = Stack<
+    CatchPanicLayer,
+    Stack<ErrorSourceLayer, Stack<MetricsLayer, Stack<LoggingLayer, Identity>>>,
+>;
 
 /// A handler wrapped in the default layers.
 pub type DefaultHandler<H> = Logging<Metrics<WithErrorSource<CatchPanic<H>>>>;
@@ -74,7 +76,9 @@ pub struct HandlerBuilder<L> {
 impl HandlerBuilder<Identity> {
     /// A builder with no layers.
     pub fn new() -> Self {
-        HandlerBuilder { layer: Identity::new() }
+        HandlerBuilder {
+            layer: Identity::new(),
+        }
     }
 
     /// A builder with the SDK's default layers, in the documented
@@ -98,7 +102,9 @@ impl Default for HandlerBuilder<Identity> {
 impl<L> HandlerBuilder<L> {
     /// Adds `layer` inside the layers added so far.
     pub fn layer<T>(self, layer: T) -> HandlerBuilder<Stack<T, L>> {
-        HandlerBuilder { layer: Stack::new(layer, self.layer) }
+        HandlerBuilder {
+            layer: Stack::new(layer, self.layer),
+        }
     }
 
     /// Wraps `handler` in the layers.
@@ -113,7 +119,9 @@ impl<L> HandlerBuilder<L> {
 
 impl<L: fmt::Debug> fmt::Debug for HandlerBuilder<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HandlerBuilder").field("layer", &self.layer).finish()
+        f.debug_struct("HandlerBuilder")
+            .field("layer", &self.layer)
+            .finish()
     }
 }
 
@@ -153,11 +161,17 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    const OK: Outcome = Outcome { status: RequestStatus::Ok, source: ErrorSource::Plugin };
+    const OK: Outcome = Outcome {
+        status: RequestStatus::Ok,
+        source: ErrorSource::Plugin,
+    };
 
     /// A request dropped before it finished. Cancellation comes from the
     /// caller, so it counts as downstream, as in the Go SDK.
-    pub(crate) const CANCELLED: Outcome = Outcome { status: RequestStatus::Cancelled, source: ErrorSource::Downstream };
+    pub(crate) const CANCELLED: Outcome = Outcome {
+        status: RequestStatus::Cancelled,
+        source: ErrorSource::Downstream,
+    };
 }
 
 /// Anything an endpoint can answer with, judged for logs and metrics.
@@ -207,15 +221,27 @@ impl Observe for QueryDataResponse {
     fn outcome(&self) -> Outcome {
         let mut failed = false;
         let mut plugin_failed = false;
-        for response in self.responses.values().filter(|response| response.error.is_some()) {
+        for response in self
+            .responses
+            .values()
+            .filter(|response| response.error.is_some())
+        {
             failed = true;
-            let source = response.error_source.or_else(|| response.error.as_ref()?.error_source());
+            let source = response
+                .error_source
+                .or_else(|| response.error.as_ref()?.error_source());
             plugin_failed |= source != Some(ErrorSource::Downstream);
         }
         match (failed, plugin_failed) {
             (false, _) => Outcome::OK,
-            (true, true) => Outcome { status: RequestStatus::Error, source: ErrorSource::Plugin },
-            (true, false) => Outcome { status: RequestStatus::Error, source: ErrorSource::Downstream },
+            (true, true) => Outcome {
+                status: RequestStatus::Error,
+                source: ErrorSource::Plugin,
+            },
+            (true, false) => Outcome {
+                status: RequestStatus::Error,
+                source: ErrorSource::Downstream,
+            },
         }
     }
 }

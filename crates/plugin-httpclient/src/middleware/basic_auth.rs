@@ -20,12 +20,18 @@ pub struct BasicAuthLayer {
 impl BasicAuthLayer {
     /// Authenticates with `credentials`.
     pub fn new(credentials: &BasicAuth) -> Self {
-        let encoded = STANDARD.encode(format!("{}:{}", credentials.user, credentials.password.expose()));
+        let encoded = STANDARD.encode(format!(
+            "{}:{}",
+            credentials.user,
+            credentials.password.expose()
+        ));
         // Base64 output is always a valid header value.
-        let header = HeaderValue::from_str(&format!("Basic {encoded}")).ok().map(|mut value| {
-            value.set_sensitive(true);
-            value
-        });
+        let header = HeaderValue::from_str(&format!("Basic {encoded}"))
+            .ok()
+            .map(|mut value| {
+                value.set_sensitive(true);
+                value
+            });
         Self { header }
     }
 
@@ -77,9 +83,10 @@ where
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         if let Some(header) = &self.header
-            && !request.headers().contains_key(AUTHORIZATION) {
-                request.headers_mut().insert(AUTHORIZATION, header.clone());
-            }
+            && !request.headers().contains_key(AUTHORIZATION)
+        {
+            request.headers_mut().insert(AUTHORIZATION, header.clone());
+        }
         self.inner.call(request)
     }
 }

@@ -62,16 +62,18 @@ where
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         if self.enabled
-            && let Some(ForwardedHeaders(forwarded)) = request.extensions_mut().remove::<ForwardedHeaders>() {
-                let headers = request.headers_mut();
-                for name in forwarded.keys() {
-                    if !headers.contains_key(name) {
-                        for value in forwarded.get_all(name) {
-                            headers.append(name.clone(), value.clone());
-                        }
+            && let Some(ForwardedHeaders(forwarded)) =
+                request.extensions_mut().remove::<ForwardedHeaders>()
+        {
+            let headers = request.headers_mut();
+            for name in forwarded.keys() {
+                if !headers.contains_key(name) {
+                    for value in forwarded.get_all(name) {
+                        headers.append(name.clone(), value.clone());
                     }
                 }
             }
+        }
         self.inner.call(request)
     }
 }

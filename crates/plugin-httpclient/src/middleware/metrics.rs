@@ -27,7 +27,10 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body::Frame;
 use pin_project_lite::pin_project;
-use prometheus::{Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts};
+use prometheus::{
+    Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts,
+};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -45,8 +48,18 @@ struct DataSourceMetrics {
     in_flight: IntGaugeVec,
 }
 
-const REQUEST_LABELS: [&str; 5] = ["datasource_type", "code", "method", "secure_socks_ds_proxy_enabled", "endpoint"];
-const SIZE_LABELS: [&str; 3] = ["datasource_type", "secure_socks_ds_proxy_enabled", "endpoint"];
+const REQUEST_LABELS: [&str; 5] = [
+    "datasource_type",
+    "code",
+    "method",
+    "secure_socks_ds_proxy_enabled",
+    "endpoint",
+];
+const SIZE_LABELS: [&str; 3] = [
+    "datasource_type",
+    "secure_socks_ds_proxy_enabled",
+    "endpoint",
+];
 
 static METRICS: LazyLock<Option<DataSourceMetrics>> = LazyLock::new(|| {
     let build = || -> prometheus::Result<DataSourceMetrics> {
@@ -141,7 +154,10 @@ impl DataSourceMetricsLayer {
     pub fn new(datasource_type: &str, secure_socks_proxy_enabled: bool) -> Self {
         let sanitized = sanitize_label(datasource_type);
         if sanitized.is_none() && !datasource_type.is_empty() {
-            tracing::error!(datasource_type, "data source type is not a valid label; metrics disabled");
+            tracing::error!(
+                datasource_type,
+                "data source type is not a valid label; metrics disabled"
+            );
         }
         Self {
             datasource_type: sanitized,
@@ -151,7 +167,10 @@ impl DataSourceMetricsLayer {
 
     /// From the options' data source type and secure SOCKS proxy setting.
     pub fn from_options(options: &HttpClientOptions) -> Self {
-        Self::new(&options.labels.data_source_type, options.secure_socks_proxy.is_some())
+        Self::new(
+            &options.labels.data_source_type,
+            options.secure_socks_proxy.is_some(),
+        )
     }
 }
 
@@ -162,7 +181,11 @@ impl<S> Layer<S> for DataSourceMetricsLayer {
         DataSourceMetricsService {
             inner,
             datasource_type: self.datasource_type.clone(),
-            secure_socks_proxy_enabled: if self.secure_socks_proxy_enabled { "true" } else { "false" },
+            secure_socks_proxy_enabled: if self.secure_socks_proxy_enabled {
+                "true"
+            } else {
+                "false"
+            },
         }
     }
 }
@@ -190,8 +213,15 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let recording = match (&self.datasource_type, METRICS.as_ref()) {
             (Some(datasource_type), Some(metrics)) => {
-                let endpoint = request.extensions().get::<Endpoint>().map_or("", |Endpoint(name)| name);
-                let size_labels = [datasource_type.as_str(), self.secure_socks_proxy_enabled, endpoint];
+                let endpoint = request
+                    .extensions()
+                    .get::<Endpoint>()
+                    .map_or("", |Endpoint(name)| name);
+                let size_labels = [
+                    datasource_type.as_str(),
+                    self.secure_socks_proxy_enabled,
+                    endpoint,
+                ];
                 let in_flight = metrics.in_flight.with_label_values(&size_labels);
                 in_flight.inc();
                 Some(Recording {
@@ -298,7 +328,9 @@ where
             bytes: 0,
             observed: false,
         };
-        Poll::Ready(Ok(response.map(|body| Body::from_body(CountingBody { inner: body, size }))))
+        Poll::Ready(Ok(
+            response.map(|body| Body::from_body(CountingBody { inner: body, size }))
+        ))
     }
 }
 
@@ -368,7 +400,10 @@ mod tests {
 
     #[test]
     fn labels_are_sanitized_like_go() {
-        assert_eq!(sanitize_label("grafana-test-datasource").as_deref(), Some("grafanatestdatasource"));
+        assert_eq!(
+            sanitize_label("grafana-test-datasource").as_deref(),
+            Some("grafanatestdatasource")
+        );
         assert_eq!(sanitize_label("my ds_2").as_deref(), Some("my_ds_2"));
         assert_eq!(sanitize_label("9lives").as_deref(), Some("lives"));
         assert_eq!(sanitize_label("---"), None);

@@ -70,7 +70,11 @@ impl Middleware {
     pub fn new<L>(name: impl Into<Cow<'static, str>>, layer: L) -> Self
     where
         L: Layer<HttpService> + Send + Sync + 'static,
-        L::Service: Service<Request<Body>, Response = Response<Body>, Error = Error> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request<Body>, Response = Response<Body>, Error = Error>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
         <L::Service as Service<Request<Body>>>::Future: Send + 'static,
     {
         Self {
@@ -107,14 +111,38 @@ impl MiddlewareStack {
     pub fn defaults(options: &HttpClientOptions) -> Self {
         let mut stack = Self::new();
         stack
-            .push(Middleware::new(TRACING, tracing::TracingLayer::from_options(options)))
-            .push(Middleware::new(DATASOURCE_METRICS, metrics::DataSourceMetricsLayer::from_options(options)))
-            .push(Middleware::new(BASIC_AUTH, basic_auth::BasicAuthLayer::from_options(options)))
-            .push(Middleware::new(CUSTOM_HEADERS, custom_headers::CustomHeadersLayer::from_options(options)))
-            .push(Middleware::new(USER_AGENT, user_agent::UserAgentLayer::from_options(options)))
-            .push(Middleware::new(FORWARD_HTTP_HEADERS, forward_headers::ForwardHeadersLayer::from_options(options)))
-            .push(Middleware::new(ERROR_SOURCE, error_source::ErrorSourceLayer::new()))
-            .push(Middleware::new(RESPONSE_LIMIT, response_limit::ResponseLimitLayer::from_options(options)));
+            .push(Middleware::new(
+                TRACING,
+                tracing::TracingLayer::from_options(options),
+            ))
+            .push(Middleware::new(
+                DATASOURCE_METRICS,
+                metrics::DataSourceMetricsLayer::from_options(options),
+            ))
+            .push(Middleware::new(
+                BASIC_AUTH,
+                basic_auth::BasicAuthLayer::from_options(options),
+            ))
+            .push(Middleware::new(
+                CUSTOM_HEADERS,
+                custom_headers::CustomHeadersLayer::from_options(options),
+            ))
+            .push(Middleware::new(
+                USER_AGENT,
+                user_agent::UserAgentLayer::from_options(options),
+            ))
+            .push(Middleware::new(
+                FORWARD_HTTP_HEADERS,
+                forward_headers::ForwardHeadersLayer::from_options(options),
+            ))
+            .push(Middleware::new(
+                ERROR_SOURCE,
+                error_source::ErrorSourceLayer::new(),
+            ))
+            .push(Middleware::new(
+                RESPONSE_LIMIT,
+                response_limit::ResponseLimitLayer::from_options(options),
+            ));
         stack
     }
 
@@ -131,14 +159,22 @@ impl MiddlewareStack {
     }
 
     /// Inserts `middleware` just outside the one named `anchor`.
-    pub fn insert_before(&mut self, anchor: &str, middleware: Middleware) -> Result<&mut Self, Error> {
+    pub fn insert_before(
+        &mut self,
+        anchor: &str,
+        middleware: Middleware,
+    ) -> Result<&mut Self, Error> {
         let index = self.position(anchor)?;
         self.middleware.insert(index, middleware);
         Ok(self)
     }
 
     /// Inserts `middleware` just inside the one named `anchor`.
-    pub fn insert_after(&mut self, anchor: &str, middleware: Middleware) -> Result<&mut Self, Error> {
+    pub fn insert_after(
+        &mut self,
+        anchor: &str,
+        middleware: Middleware,
+    ) -> Result<&mut Self, Error> {
         let index = self.position(anchor)?;
         self.middleware.insert(index + 1, middleware);
         Ok(self)
@@ -146,13 +182,18 @@ impl MiddlewareStack {
 
     /// Removes the middleware named `name`, returning it if present.
     pub fn remove(&mut self, name: &str) -> Option<Middleware> {
-        let index = self.middleware.iter().position(|middleware| middleware.name() == name)?;
+        let index = self
+            .middleware
+            .iter()
+            .position(|middleware| middleware.name() == name)?;
         Some(self.middleware.remove(index))
     }
 
     /// Whether a middleware named `name` is in the stack.
     pub fn contains(&self, name: &str) -> bool {
-        self.middleware.iter().any(|middleware| middleware.name() == name)
+        self.middleware
+            .iter()
+            .any(|middleware| middleware.name() == name)
     }
 
     /// The names, outermost first.
@@ -170,7 +211,10 @@ impl MiddlewareStack {
     /// Wraps `service` in the stack, after checking names are unique.
     pub(crate) fn wrap(&self, service: HttpService) -> Result<HttpService, Error> {
         for (index, middleware) in self.middleware.iter().enumerate() {
-            if self.middleware[..index].iter().any(|earlier| earlier.name == middleware.name) {
+            if self.middleware[..index]
+                .iter()
+                .any(|earlier| earlier.name == middleware.name)
+            {
                 return Err(Error::MiddlewareStack(format!(
                     "middleware with name `{}` already exists",
                     middleware.name

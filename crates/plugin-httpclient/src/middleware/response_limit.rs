@@ -55,7 +55,10 @@ impl ResponseLimitLayer {
                 .ok()
                 .and_then(|value| value.trim().parse::<u64>().ok())
         };
-        Self::new(options.response_limit.or_else(from_env), options.labels.clone())
+        Self::new(
+            options.response_limit.or_else(from_env),
+            options.labels.clone(),
+        )
     }
 }
 

@@ -89,7 +89,10 @@ pub struct TracingService<S> {
 /// The URL without user info and query, safe to record.
 fn loggable_url(uri: &Uri) -> String {
     let host = uri.host().unwrap_or_default();
-    let port = uri.port().map(|port| format!(":{port}")).unwrap_or_default();
+    let port = uri
+        .port()
+        .map(|port| format!(":{port}"))
+        .unwrap_or_default();
     match uri.scheme_str() {
         Some(scheme) => format!("{scheme}://{host}{port}{}", uri.path()),
         None => uri.path().to_owned(),
@@ -158,13 +161,20 @@ where
         match &result {
             Ok(response) => {
                 let status = response.status();
-                this.span.record("http.response.status_code", status.as_u16());
-                if let Some(length) = http_body::Body::size_hint(response.body()).exact().filter(|&length| length > 0) {
+                this.span
+                    .record("http.response.status_code", status.as_u16());
+                if let Some(length) = http_body::Body::size_hint(response.body())
+                    .exact()
+                    .filter(|&length| length > 0)
+                {
                     this.span.record("http.response.content_length", length);
                 }
                 if status.is_client_error() || status.is_server_error() {
                     this.span.record("otel.status_code", "ERROR");
-                    this.span.record("error", format!("error with HTTP status code {}", status.as_u16()));
+                    this.span.record(
+                        "error",
+                        format!("error with HTTP status code {}", status.as_u16()),
+                    );
                 }
             }
             Err(error) => {
@@ -182,7 +192,9 @@ mod tests {
 
     #[test]
     fn recorded_url_drops_credentials_and_query() {
-        let uri: Uri = "https://user:pw@api.example:8443/v1/query?api_key=secret".parse().unwrap();
+        let uri: Uri = "https://user:pw@api.example:8443/v1/query?api_key=secret"
+            .parse()
+            .unwrap();
         assert_eq!(loggable_url(&uri), "https://api.example:8443/v1/query");
     }
 }

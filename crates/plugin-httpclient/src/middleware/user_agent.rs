@@ -70,18 +70,19 @@ where
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         if let Some(suffix) = &self.suffix
-            && !request.headers().contains_key(USER_AGENT) {
-                let base = request
-                    .extensions()
-                    .get::<GrafanaUserAgent>()
-                    .and_then(|GrafanaUserAgent(value)| value.to_str().ok())
-                    .unwrap_or("Grafana");
-                // A plugin ID or version with control characters cannot be
-                // sent; leaving the header unset beats failing the request.
-                if let Ok(value) = HeaderValue::from_str(&format!("{base} {suffix}")) {
-                    request.headers_mut().insert(USER_AGENT, value);
-                }
+            && !request.headers().contains_key(USER_AGENT)
+        {
+            let base = request
+                .extensions()
+                .get::<GrafanaUserAgent>()
+                .and_then(|GrafanaUserAgent(value)| value.to_str().ok())
+                .unwrap_or("Grafana");
+            // A plugin ID or version with control characters cannot be
+            // sent; leaving the header unset beats failing the request.
+            if let Ok(value) = HeaderValue::from_str(&format!("{base} {suffix}")) {
+                request.headers_mut().insert(USER_AGENT, value);
             }
+        }
         self.inner.call(request)
     }
 }
