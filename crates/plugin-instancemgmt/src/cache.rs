@@ -68,10 +68,6 @@ impl<P: InstanceProvider> InstanceCache<P> {
         InstanceCache { provider, slots: Mutex::new(HashMap::new()), expiry }
     }
 
-    pub(crate) fn provider(&self) -> &Arc<P> {
-        &self.provider
-    }
-
     /// The instance for `request`: the cached one if it is fresh, else a new
     /// one (created by exactly one of the requests that want it).
     pub(crate) async fn get(&self, request: InstanceRequest<'_>) -> Result<ManagedInstance<P::Instance>, Error> {

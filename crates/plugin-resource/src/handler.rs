@@ -75,11 +75,15 @@ where
             }
         };
 
-        let service = self.service.clone();
-        let response = match AssertUnwindSafe(oneshot(service, request)).catch_unwind().await {
+        // Settle the outcome before the next `.await`: the service's error
+        // type need not be `Send`, the boxed error is.
+        let outcome = AssertUnwindSafe(oneshot(self.service.clone(), request))
+            .catch_unwind()
+            .await
+            .map(|result| result.map_err(Into::<BoxError>::into));
+        let response = match outcome {
             Ok(Ok(response)) => response,
             Ok(Err(error)) => {
-                let error: BoxError = error.into();
                 tracing::error!(%error, "resource service failed");
                 return Ok(send_text(&mut sender, StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).await?);
             }

@@ -23,9 +23,7 @@ pub(crate) fn content_type(data: &[u8]) -> &'static str {
     if let Some(&(_, content_type)) = EXACT.iter().find(|(signature, _)| data.starts_with(signature)) {
         return content_type;
     }
-    if let Some(&(pattern, mask, content_type)) =
-        MASKED.iter().find(|(pattern, mask, _)| matches_masked(data, pattern, mask))
-    {
+    if let Some(&(_, _, content_type)) = MASKED.iter().find(|(pattern, mask, _)| matches_masked(data, pattern, mask)) {
         return content_type;
     }
     if is_mp4(data) {

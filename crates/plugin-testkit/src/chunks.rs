@@ -196,7 +196,8 @@ mod tests {
     #[test]
     fn enum_fields_stay_enums_when_appended() {
         let mut frame = Frame::new("f").with_field(Field::new("state", FieldValues::enums(vec![0, 1])));
-        append_rows(&mut frame, &frame.clone()).unwrap();
+        let copy = frame.clone();
+        append_rows(&mut frame, &copy).unwrap();
         assert_eq!(frame.fields()[0].field_type(), FieldType::Enum);
         assert_eq!(frame.fields()[0].len(), 4);
     }
