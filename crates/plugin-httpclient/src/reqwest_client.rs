@@ -12,8 +12,12 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 use crate::{error::Error, middleware::basic_auth::BasicAuthLayer, options::HttpClientOptions};
 
 impl HttpClientOptions {
-    /// Builds a reqwest client from these options; see the
-    /// [module docs](self) for what is and is not applied.
+    /// Builds a reqwest client from these options.
+    ///
+    /// Applied: timeouts and pool sizes, TLS (the same rustls configuration,
+    /// ring provider), the HTTP(S) proxy, and basic auth, custom headers and
+    /// the user agent as default headers. Not applied: the middleware
+    /// (tracing, metrics, error source, response limit, header forwarding).
     ///
     /// Fails if the options enable the secure SOCKS proxy, since requests
     /// would otherwise bypass it.

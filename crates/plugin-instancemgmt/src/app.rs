@@ -48,7 +48,10 @@ where
 {
     /// A provider creating instances with `factory`.
     pub fn new(factory: F) -> Self {
-        AppInstanceProvider { factory, dispose: None }
+        AppInstanceProvider {
+            factory,
+            dispose: None,
+        }
     }
 
     /// This provider, cleaning up replaced and evicted instances with
@@ -85,7 +88,10 @@ where
     fn needs_update(&self, request: InstanceRequest<'_>, cached: &ManagedInstance<T>) -> bool {
         let current = request.plugin_context();
         let previous = cached.plugin_context();
-        let settings_updated = match (&current.app_instance_settings, &previous.app_instance_settings) {
+        let settings_updated = match (
+            &current.app_instance_settings,
+            &previous.app_instance_settings,
+        ) {
             (Some(current), Some(previous)) => current.updated != previous.updated,
             _ => true,
         };
@@ -117,11 +123,16 @@ where
 }
 
 fn settings(context: &PluginContext) -> Result<&Arc<AppInstanceSettings>, Error> {
-    context.app_instance_settings.as_ref().ok_or(Error::MissingInstanceSettings("app"))
+    context
+        .app_instance_settings
+        .as_ref()
+        .ok_or(Error::MissingInstanceSettings("app"))
 }
 
 impl<F, T> fmt::Debug for AppInstanceProvider<F, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppInstanceProvider").field("dispose", &self.dispose.is_some()).finish_non_exhaustive()
+        f.debug_struct("AppInstanceProvider")
+            .field("dispose", &self.dispose.is_some())
+            .finish_non_exhaustive()
     }
 }

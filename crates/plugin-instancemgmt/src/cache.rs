@@ -52,7 +52,10 @@ struct Cached<T> {
 
 impl<T> Slot<T> {
     fn new() -> Self {
-        Slot { current: None, creation: Arc::new(tokio::sync::Mutex::new(())) }
+        Slot {
+            current: None,
+            creation: Arc::new(tokio::sync::Mutex::new(())),
+        }
     }
 
     /// Whether the slot can go: no instance, and nobody but the map holds
@@ -65,25 +68,36 @@ impl<T> Slot<T> {
 impl<P: InstanceProvider> InstanceCache<P> {
     pub(crate) fn new(provider: Arc<P>, expiry: Option<Expiry>) -> Self {
         crate::metrics::register_all();
-        InstanceCache { provider, slots: Mutex::new(HashMap::new()), expiry }
+        InstanceCache {
+            provider,
+            slots: Mutex::new(HashMap::new()),
+            expiry,
+        }
     }
 
     /// The instance for `request`: the cached one if it is fresh, else a new
     /// one (created by exactly one of the requests that want it).
-    pub(crate) async fn get(&self, request: InstanceRequest<'_>) -> Result<ManagedInstance<P::Instance>, Error> {
+    pub(crate) async fn get(
+        &self,
+        request: InstanceRequest<'_>,
+    ) -> Result<ManagedInstance<P::Instance>, Error> {
         let key = self.provider.key(request)?;
 
         let (cached, creation) = self.lookup(&key);
-        if let Some(instance) = cached {
-            if !self.provider.needs_update(request, &instance) {
-                return Ok(instance);
-            }
+        if let Some(instance) = cached
+            && !self.provider.needs_update(request, &instance)
+        {
+            return Ok(instance);
         }
 
         // From here on this request may leave an empty slot behind (its
         // creation fails, or the caller gives up waiting): the ticket
         // removes it again when nobody else is using it.
-        let ticket = CreationTicket { cache: self, key: &key, creation };
+        let ticket = CreationTicket {
+            cache: self,
+            key: &key,
+            creation,
+        };
         let _creating = ticket.creation.lock().await;
 
         // Whoever held the creation lock before us may have built exactly
@@ -93,7 +107,10 @@ impl<P: InstanceProvider> InstanceCache<P> {
             if !self.provider.needs_update(request, &stale) {
                 return Ok(stale);
             }
-            tracing::debug!(?key, "instance needs update: settings or Grafana config changed");
+            tracing::debug!(
+                ?key,
+                "instance needs update: settings or Grafana config changed"
+            );
             // Uncache it now; it is disposed of once its last user is done.
             self.remove_if_current(&key, &stale);
         }
@@ -101,8 +118,11 @@ impl<P: InstanceProvider> InstanceCache<P> {
         match self.provider.new_instance(request).await {
             Ok(instance) => {
                 tracing::debug!(?key, "instance created");
-                let instance =
-                    ManagedInstance::new(instance, request.plugin_context().clone(), Arc::clone(&self.provider));
+                let instance = ManagedInstance::new(
+                    instance,
+                    request.plugin_context().clone(),
+                    Arc::clone(&self.provider),
+                );
                 let replaced = self.store(&key, instance.clone());
                 drop(replaced);
                 Ok(instance)
@@ -124,7 +144,11 @@ impl<P: InstanceProvider> InstanceCache<P> {
         {
             let mut slots = self.lock();
             slots.retain(|key, slot| {
-                if slot.current.as_ref().is_some_and(|cached| is_expired(cached, now)) {
+                if slot
+                    .current
+                    .as_ref()
+                    .is_some_and(|cached| is_expired(cached, now))
+                {
                     tracing::debug!(?key, "evicted instance");
                     evicted.extend(slot.current.take());
                 }
@@ -137,7 +161,13 @@ impl<P: InstanceProvider> InstanceCache<P> {
 
     /// The cached, unexpired instance for `key` (its expiry pushed back) and
     /// the key's creation mutex.
-    fn lookup(&self, key: &P::Key) -> (Option<ManagedInstance<P::Instance>>, Arc<tokio::sync::Mutex<()>>) {
+    fn lookup(
+        &self,
+        key: &P::Key,
+    ) -> (
+        Option<ManagedInstance<P::Instance>>,
+        Arc<tokio::sync::Mutex<()>>,
+    ) {
         let now = self.expiry.as_ref().map(|expiry| expiry.clock.now());
         let mut expired = None;
         let found = {
@@ -146,10 +176,10 @@ impl<P: InstanceProvider> InstanceCache<P> {
                 Some(slot) => slot,
                 None => slots.entry(key.clone()).or_insert_with(Slot::new),
             };
-            if let (Some(now), Some(cached)) = (now, &slot.current) {
-                if is_expired(cached, now) {
-                    expired = slot.current.take();
-                }
+            if let (Some(now), Some(cached)) = (now, &slot.current)
+                && is_expired(cached, now)
+            {
+                expired = slot.current.take();
             }
             let instance = slot.current.as_mut().map(|cached| {
                 if let (Some(now), Some(expiry)) = (now, &self.expiry) {
@@ -165,11 +195,21 @@ impl<P: InstanceProvider> InstanceCache<P> {
 
     /// Caches `instance` for `key`, returning what it replaces (to be
     /// dropped by the caller, outside the lock).
-    fn store(&self, key: &P::Key, instance: ManagedInstance<P::Instance>) -> Option<Cached<P::Instance>> {
-        let expires_at = self.expiry.as_ref().map(|expiry| expiry.clock.now() + expiry.ttl);
+    fn store(
+        &self,
+        key: &P::Key,
+        instance: ManagedInstance<P::Instance>,
+    ) -> Option<Cached<P::Instance>> {
+        let expires_at = self
+            .expiry
+            .as_ref()
+            .map(|expiry| expiry.clock.now() + expiry.ttl);
         let mut slots = self.lock();
         let slot = slots.entry(key.clone()).or_insert_with(Slot::new);
-        slot.current.replace(Cached { instance, expires_at })
+        slot.current.replace(Cached {
+            instance,
+            expires_at,
+        })
     }
 
     fn remove_if_current(&self, key: &P::Key, stale: &ManagedInstance<P::Instance>) {
@@ -221,7 +261,9 @@ impl<P: InstanceProvider> Drop for CreationTicket<'_, P> {
 }
 
 fn is_expired<T>(cached: &Cached<T>, now: Instant) -> bool {
-    cached.expires_at.is_some_and(|expires_at| expires_at <= now)
+    cached
+        .expires_at
+        .is_some_and(|expires_at| expires_at <= now)
 }
 
 impl<P: InstanceProvider> fmt::Debug for InstanceCache<P> {
@@ -231,5 +273,62 @@ impl<P: InstanceProvider> fmt::Debug for InstanceCache<P> {
             .field("keys", &slots.keys().collect::<Vec<_>>())
             .field("expiry", &self.expiry)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use plugin_backend::PluginContext;
+
+    use super::*;
+
+    /// Keys by plugin id; fails while `fail` is set.
+    struct Flaky {
+        fail: AtomicBool,
+    }
+
+    impl InstanceProvider for Flaky {
+        type Instance = String;
+        type Key = String;
+
+        fn key(&self, request: InstanceRequest<'_>) -> Result<String, Error> {
+            Ok(request.plugin_context().plugin_id.clone())
+        }
+
+        fn needs_update(&self, _: InstanceRequest<'_>, _: &ManagedInstance<String>) -> bool {
+            false
+        }
+
+        async fn new_instance(
+            &self,
+            request: InstanceRequest<'_>,
+        ) -> Result<String, plugin_backend::Error> {
+            if self.fail.load(Ordering::SeqCst) {
+                return Err(plugin_backend::Error::new("no"));
+            }
+            Ok(request.plugin_context().plugin_id.clone())
+        }
+    }
+
+    #[tokio::test]
+    async fn failed_creations_leave_no_slot_behind() {
+        let cache = InstanceCache::new(
+            Arc::new(Flaky {
+                fail: AtomicBool::new(true),
+            }),
+            None,
+        );
+        let context = PluginContext::new("a");
+        assert!(cache.get(InstanceRequest::new(&context)).await.is_err());
+        assert_eq!(cache.slot_count(), 0);
+
+        cache.provider.fail.store(false, Ordering::SeqCst);
+        assert_eq!(
+            *cache.get(InstanceRequest::new(&context)).await.unwrap(),
+            "a"
+        );
+        assert_eq!(cache.slot_count(), 1);
     }
 }

@@ -65,7 +65,10 @@ where
 {
     /// A provider creating instances with `factory`.
     pub fn new(factory: F) -> Self {
-        DataSourceInstanceProvider { factory, dispose: None }
+        DataSourceInstanceProvider {
+            factory,
+            dispose: None,
+        }
     }
 
     /// This provider, cleaning up replaced and evicted instances with
@@ -93,13 +96,21 @@ where
         let context = request.plugin_context();
         let settings = settings(context)?;
         let proxy_hash = context.grafana_config.proxy_hash().unwrap_or_default();
-        Ok(format!("{}#{}#{}", settings.id, request.tenant_id(), proxy_hash))
+        Ok(format!(
+            "{}#{}#{}",
+            settings.id,
+            request.tenant_id(),
+            proxy_hash
+        ))
     }
 
     fn needs_update(&self, request: InstanceRequest<'_>, cached: &ManagedInstance<T>) -> bool {
         let current = request.plugin_context();
         let previous = cached.plugin_context();
-        let settings_updated = match (&current.data_source_instance_settings, &previous.data_source_instance_settings) {
+        let settings_updated = match (
+            &current.data_source_instance_settings,
+            &previous.data_source_instance_settings,
+        ) {
             (Some(current), Some(previous)) => current.updated != previous.updated,
             _ => true,
         };
@@ -109,7 +120,10 @@ where
         }
         if config_updated {
             let diff = current.grafana_config.diff(&previous.grafana_config);
-            tracing::debug!(?diff, "data source instance needs update: Grafana config changed");
+            tracing::debug!(
+                ?diff,
+                "data source instance needs update: Grafana config changed"
+            );
         }
         settings_updated || config_updated
     }
@@ -132,11 +146,16 @@ where
 }
 
 fn settings(context: &PluginContext) -> Result<&Arc<DataSourceInstanceSettings>, Error> {
-    context.data_source_instance_settings.as_ref().ok_or(Error::MissingInstanceSettings("data source"))
+    context
+        .data_source_instance_settings
+        .as_ref()
+        .ok_or(Error::MissingInstanceSettings("data source"))
 }
 
 impl<F, T> fmt::Debug for DataSourceInstanceProvider<F, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DataSourceInstanceProvider").field("dispose", &self.dispose.is_some()).finish_non_exhaustive()
+        f.debug_struct("DataSourceInstanceProvider")
+            .field("dispose", &self.dispose.is_some())
+            .finish_non_exhaustive()
     }
 }

@@ -5,11 +5,12 @@
 use std::fmt;
 
 use plugin_backend::{
-    AdmissionRequest, CallResourceRequest, CallResourceResponseSender, ChunkedDataWriter, CheckHealthRequest,
-    CheckHealthResult, CollectMetricsRequest, CollectMetricsResult, ConversionRequest, ConversionResponse,
-    DataResponse, Handler, MutationResponse, Plugin, PluginContext, PublishStreamRequest, PublishStreamResponse,
-    QueryChunkedDataRequest, QueryDataRequest, QueryDataResponse, RunStreamRequest, StreamSender,
-    SubscribeStreamRequest, SubscribeStreamResponse, ValidationResponse,
+    AdmissionRequest, CallResourceRequest, CallResourceResponseSender, CheckHealthRequest,
+    CheckHealthResult, ChunkedDataWriter, CollectMetricsRequest, CollectMetricsResult,
+    ConversionRequest, ConversionResponse, DataResponse, Handler, MutationResponse, Plugin,
+    PluginContext, PublishStreamRequest, PublishStreamResponse, QueryChunkedDataRequest,
+    QueryDataRequest, QueryDataResponse, RunStreamRequest, StreamSender, SubscribeStreamRequest,
+    SubscribeStreamResponse, ValidationResponse,
 };
 
 use crate::error::Error;
@@ -77,7 +78,10 @@ pub struct InstanceManagedHandler<P: InstanceProvider, H = Plugin> {
 impl<P: InstanceProvider> InstanceManagedHandler<P> {
     /// A handler serving calls with the instances of `manager`.
     pub fn new(manager: InstanceManager<P>) -> Self {
-        InstanceManagedHandler { manager, process_handler: Plugin::new() }
+        InstanceManagedHandler {
+            manager,
+            process_handler: Plugin::new(),
+        }
     }
 }
 
@@ -85,7 +89,10 @@ impl<P: InstanceProvider, H> InstanceManagedHandler<P, H> {
     /// This handler, answering the process-wide endpoints (metrics,
     /// admission, conversion) with `handler`.
     pub fn with_process_handler<H2: Handler>(self, handler: H2) -> InstanceManagedHandler<P, H2> {
-        InstanceManagedHandler { manager: self.manager, process_handler: handler }
+        InstanceManagedHandler {
+            manager: self.manager,
+            process_handler: handler,
+        }
     }
 
     /// The instance manager.
@@ -93,9 +100,13 @@ impl<P: InstanceProvider, H> InstanceManagedHandler<P, H> {
         &self.manager
     }
 
-    async fn instance(&self, context: &PluginContext) -> Result<ManagedInstance<P::Instance>, Error> {
+    async fn instance(
+        &self,
+        context: &PluginContext,
+    ) -> Result<ManagedInstance<P::Instance>, Error> {
         let tenant_id = tenant::current();
-        let request = InstanceRequest::new(context).with_tenant_id(tenant_id.as_deref().unwrap_or_default());
+        let request =
+            InstanceRequest::new(context).with_tenant_id(tenant_id.as_deref().unwrap_or_default());
         self.manager.get(request).await
     }
 }
@@ -106,7 +117,10 @@ where
     P::Instance: Handler,
     H: Handler,
 {
-    async fn query_data(&self, request: QueryDataRequest) -> Result<QueryDataResponse, plugin_backend::Error> {
+    async fn query_data(
+        &self,
+        request: QueryDataRequest,
+    ) -> Result<QueryDataResponse, plugin_backend::Error> {
         match self.instance(&request.plugin_context).await {
             Ok(instance) => instance.query_data(request).await,
             Err(error) => match (error.error_source(), request.queries.first()) {
@@ -139,14 +153,20 @@ where
         instance.call_resource(request, sender).await
     }
 
-    async fn check_health(&self, request: CheckHealthRequest) -> Result<CheckHealthResult, plugin_backend::Error> {
+    async fn check_health(
+        &self,
+        request: CheckHealthRequest,
+    ) -> Result<CheckHealthResult, plugin_backend::Error> {
         match self.instance(&request.plugin_context).await {
             Ok(instance) => instance.check_health(request).await,
             Err(error) => Ok(CheckHealthResult::error(error.to_string())),
         }
     }
 
-    async fn collect_metrics(&self, request: CollectMetricsRequest) -> Result<CollectMetricsResult, plugin_backend::Error> {
+    async fn collect_metrics(
+        &self,
+        request: CollectMetricsRequest,
+    ) -> Result<CollectMetricsResult, plugin_backend::Error> {
         self.process_handler.collect_metrics(request).await
     }
 
@@ -158,32 +178,51 @@ where
         instance.subscribe_stream(request).await
     }
 
-    async fn publish_stream(&self, request: PublishStreamRequest) -> Result<PublishStreamResponse, plugin_backend::Error> {
+    async fn publish_stream(
+        &self,
+        request: PublishStreamRequest,
+    ) -> Result<PublishStreamResponse, plugin_backend::Error> {
         let instance = self.instance(&request.plugin_context).await?;
         instance.publish_stream(request).await
     }
 
-    async fn run_stream(&self, request: RunStreamRequest, sender: StreamSender) -> Result<(), plugin_backend::Error> {
+    async fn run_stream(
+        &self,
+        request: RunStreamRequest,
+        sender: StreamSender,
+    ) -> Result<(), plugin_backend::Error> {
         let instance = self.instance(&request.plugin_context).await?;
         instance.run_stream(request, sender).await
     }
 
-    async fn validate_admission(&self, request: AdmissionRequest) -> Result<ValidationResponse, plugin_backend::Error> {
+    async fn validate_admission(
+        &self,
+        request: AdmissionRequest,
+    ) -> Result<ValidationResponse, plugin_backend::Error> {
         self.process_handler.validate_admission(request).await
     }
 
-    async fn mutate_admission(&self, request: AdmissionRequest) -> Result<MutationResponse, plugin_backend::Error> {
+    async fn mutate_admission(
+        &self,
+        request: AdmissionRequest,
+    ) -> Result<MutationResponse, plugin_backend::Error> {
         self.process_handler.mutate_admission(request).await
     }
 
-    async fn convert_objects(&self, request: ConversionRequest) -> Result<ConversionResponse, plugin_backend::Error> {
+    async fn convert_objects(
+        &self,
+        request: ConversionRequest,
+    ) -> Result<ConversionResponse, plugin_backend::Error> {
         self.process_handler.convert_objects(request).await
     }
 }
 
 impl<P: InstanceProvider, H: Clone> Clone for InstanceManagedHandler<P, H> {
     fn clone(&self) -> Self {
-        InstanceManagedHandler { manager: self.manager.clone(), process_handler: self.process_handler.clone() }
+        InstanceManagedHandler {
+            manager: self.manager.clone(),
+            process_handler: self.process_handler.clone(),
+        }
     }
 }
 

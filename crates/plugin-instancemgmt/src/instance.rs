@@ -47,7 +47,11 @@ impl<T: Send + Sync + 'static> ManagedInstance<T> {
             None => drop(instance),
         });
         metrics::active_instances().inc();
-        ManagedInstance(Arc::new(Inner { instance: Some(instance), plugin_context, disposer: Some(disposer) }))
+        ManagedInstance(Arc::new(Inner {
+            instance: Some(instance),
+            plugin_context,
+            disposer: Some(disposer),
+        }))
     }
 }
 
@@ -68,7 +72,10 @@ impl<T> Deref for ManagedInstance<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        self.0.instance.as_ref().expect("the instance is only taken out when the last handle drops")
+        self.0
+            .instance
+            .as_ref()
+            .expect("the instance is only taken out when the last handle drops")
     }
 }
 

@@ -51,16 +51,25 @@ impl<P: InstanceProvider> StandardInstanceManager<P> {
     }
 
     fn from_shared(provider: Arc<P>) -> Self {
-        StandardInstanceManager { cache: Arc::new(InstanceCache::new(provider, None)) }
+        StandardInstanceManager {
+            cache: Arc::new(InstanceCache::new(provider, None)),
+        }
     }
 
     /// The instance for `request`, created if it is not cached or stale.
-    pub async fn get(&self, request: impl Into<InstanceRequest<'_>>) -> Result<ManagedInstance<P::Instance>, Error> {
+    pub async fn get(
+        &self,
+        request: impl Into<InstanceRequest<'_>>,
+    ) -> Result<ManagedInstance<P::Instance>, Error> {
         self.cache.get(request.into()).await
     }
 
     /// Runs `f` with the instance for `request` (the Go SDK's `Do`).
-    pub async fn with_instance<F, Fut>(&self, request: impl Into<InstanceRequest<'_>>, f: F) -> Result<Fut::Output, Error>
+    pub async fn with_instance<F, Fut>(
+        &self,
+        request: impl Into<InstanceRequest<'_>>,
+        f: F,
+    ) -> Result<Fut::Output, Error>
     where
         F: FnOnce(ManagedInstance<P::Instance>) -> Fut,
         Fut: Future,
@@ -71,13 +80,17 @@ impl<P: InstanceProvider> StandardInstanceManager<P> {
 
 impl<P: InstanceProvider> Clone for StandardInstanceManager<P> {
     fn clone(&self) -> Self {
-        StandardInstanceManager { cache: Arc::clone(&self.cache) }
+        StandardInstanceManager {
+            cache: Arc::clone(&self.cache),
+        }
     }
 }
 
 impl<P: InstanceProvider> fmt::Debug for StandardInstanceManager<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StandardInstanceManager").field("cache", &self.cache).finish()
+        f.debug_struct("StandardInstanceManager")
+            .field("cache", &self.cache)
+            .finish()
     }
 }
 
@@ -128,13 +141,20 @@ impl<P: InstanceProvider> TtlInstanceManager<P> {
 
     /// The instance for `request`, created if it is not cached, stale or
     /// expired. Pushes its expiry back by the TTL.
-    pub async fn get(&self, request: impl Into<InstanceRequest<'_>>) -> Result<ManagedInstance<P::Instance>, Error> {
+    pub async fn get(
+        &self,
+        request: impl Into<InstanceRequest<'_>>,
+    ) -> Result<ManagedInstance<P::Instance>, Error> {
         self.start_janitor();
         self.shared.cache.get(request.into()).await
     }
 
     /// Runs `f` with the instance for `request` (the Go SDK's `Do`).
-    pub async fn with_instance<F, Fut>(&self, request: impl Into<InstanceRequest<'_>>, f: F) -> Result<Fut::Output, Error>
+    pub async fn with_instance<F, Fut>(
+        &self,
+        request: impl Into<InstanceRequest<'_>>,
+        f: F,
+    ) -> Result<Fut::Output, Error>
     where
         F: FnOnce(ManagedInstance<P::Instance>) -> Fut,
         Fut: Future,
@@ -183,7 +203,9 @@ impl<P: InstanceProvider> Drop for TtlShared<P> {
 
 impl<P: InstanceProvider> Clone for TtlInstanceManager<P> {
     fn clone(&self) -> Self {
-        TtlInstanceManager { shared: Arc::clone(&self.shared) }
+        TtlInstanceManager {
+            shared: Arc::clone(&self.shared),
+        }
     }
 }
 
@@ -228,7 +250,10 @@ impl<P: InstanceProvider> TtlInstanceManagerBuilder<P> {
 
     /// The manager.
     pub fn build(self) -> TtlInstanceManager<P> {
-        let expiry = Expiry { ttl: self.ttl, clock: self.clock };
+        let expiry = Expiry {
+            ttl: self.ttl,
+            clock: self.clock,
+        };
         TtlInstanceManager {
             shared: Arc::new(TtlShared {
                 cache: Arc::new(InstanceCache::new(self.provider, Some(expiry))),
@@ -293,7 +318,10 @@ impl<P: InstanceProvider> InstanceManager<P> {
             clock: Arc::new(SystemClock),
         }
         .build();
-        InstanceManager { standard: StandardInstanceManager::from_shared(provider), ttl }
+        InstanceManager {
+            standard: StandardInstanceManager::from_shared(provider),
+            ttl,
+        }
     }
 
     /// A manager choosing between `standard` and `ttl` (for a TTL manager
@@ -304,13 +332,24 @@ impl<P: InstanceProvider> InstanceManager<P> {
 
     /// The instance for `request`, from the manager the request's Grafana
     /// config selects.
-    pub async fn get(&self, request: impl Into<InstanceRequest<'_>>) -> Result<ManagedInstance<P::Instance>, Error> {
+    pub async fn get(
+        &self,
+        request: impl Into<InstanceRequest<'_>>,
+    ) -> Result<ManagedInstance<P::Instance>, Error> {
         let request = request.into();
-        if uses_ttl_manager(request) { self.ttl.get(request).await } else { self.standard.get(request).await }
+        if uses_ttl_manager(request) {
+            self.ttl.get(request).await
+        } else {
+            self.standard.get(request).await
+        }
     }
 
     /// Runs `f` with the instance for `request` (the Go SDK's `Do`).
-    pub async fn with_instance<F, Fut>(&self, request: impl Into<InstanceRequest<'_>>, f: F) -> Result<Fut::Output, Error>
+    pub async fn with_instance<F, Fut>(
+        &self,
+        request: impl Into<InstanceRequest<'_>>,
+        f: F,
+    ) -> Result<Fut::Output, Error>
     where
         F: FnOnce(ManagedInstance<P::Instance>) -> Fut,
         Fut: Future,
@@ -330,18 +369,28 @@ impl<P: InstanceProvider> InstanceManager<P> {
 }
 
 fn uses_ttl_manager(request: InstanceRequest<'_>) -> bool {
-    request.plugin_context().grafana_config.feature_toggles().is_enabled(TTL_INSTANCE_MANAGER_TOGGLE)
+    request
+        .plugin_context()
+        .grafana_config
+        .feature_toggles()
+        .is_enabled(TTL_INSTANCE_MANAGER_TOGGLE)
 }
 
 impl<P: InstanceProvider> Clone for InstanceManager<P> {
     fn clone(&self) -> Self {
-        InstanceManager { standard: self.standard.clone(), ttl: self.ttl.clone() }
+        InstanceManager {
+            standard: self.standard.clone(),
+            ttl: self.ttl.clone(),
+        }
     }
 }
 
 impl<P: InstanceProvider> fmt::Debug for InstanceManager<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InstanceManager").field("standard", &self.standard).field("ttl", &self.ttl).finish()
+        f.debug_struct("InstanceManager")
+            .field("standard", &self.standard)
+            .field("ttl", &self.ttl)
+            .finish()
     }
 }
 
@@ -361,11 +410,16 @@ mod tests {
             fn needs_update(&self, _: InstanceRequest<'_>, _: &ManagedInstance<()>) -> bool {
                 false
             }
-            async fn new_instance(&self, _: InstanceRequest<'_>) -> Result<(), plugin_backend::Error> {
+            async fn new_instance(
+                &self,
+                _: InstanceRequest<'_>,
+            ) -> Result<(), plugin_backend::Error> {
                 Ok(())
             }
         }
-        let manager = TtlInstanceManager::builder(Unit).cleanup_interval(Duration::ZERO).build();
+        let manager = TtlInstanceManager::builder(Unit)
+            .cleanup_interval(Duration::ZERO)
+            .build();
         assert_eq!(manager.shared.cleanup_interval, Duration::from_millis(1));
     }
 }

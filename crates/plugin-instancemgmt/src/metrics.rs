@@ -21,11 +21,17 @@ static ACTIVE_INSTANCES: LazyLock<IntGauge> = LazyLock::new(|| {
 
 static DATASOURCE_INSTANCES_CREATED: LazyLock<IntCounter> = LazyLock::new(|| {
     let counter = IntCounter::with_opts(
-        Opts::new("datasource_instances_total", "The total number of data source instances created")
-            .namespace("plugins"),
+        Opts::new(
+            "datasource_instances_total",
+            "The total number of data source instances created",
+        )
+        .namespace("plugins"),
     )
     .expect("the metric's name and help are valid constants");
-    register(Box::new(counter.clone()), "plugins_datasource_instances_total");
+    register(
+        Box::new(counter.clone()),
+        "plugins_datasource_instances_total",
+    );
     counter
 });
 

@@ -37,7 +37,10 @@ pub struct InstanceRequest<'a> {
 impl<'a> InstanceRequest<'a> {
     /// A request for `plugin_context`, with no tenant.
     pub fn new(plugin_context: &'a PluginContext) -> Self {
-        InstanceRequest { plugin_context, tenant_id: "" }
+        InstanceRequest {
+            plugin_context,
+            tenant_id: "",
+        }
     }
 
     /// This request, from tenant `tenant_id`.
@@ -84,7 +87,11 @@ pub trait InstanceProvider: Send + Sync + 'static {
 
     /// Whether `cached`, created for an earlier request with the same key,
     /// is stale for `request` and must be replaced.
-    fn needs_update(&self, request: InstanceRequest<'_>, cached: &ManagedInstance<Self::Instance>) -> bool;
+    fn needs_update(
+        &self,
+        request: InstanceRequest<'_>,
+        cached: &ManagedInstance<Self::Instance>,
+    ) -> bool;
 
     /// Creates the instance for `request`.
     fn new_instance(

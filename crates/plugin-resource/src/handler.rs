@@ -6,7 +6,9 @@ use std::panic::AssertUnwindSafe;
 use futures_util::FutureExt;
 use http::{Request, Response, StatusCode};
 use http_body::Body;
-use plugin_backend::{BoxError, CallResourceHandler, CallResourceRequest, CallResourceResponseSender};
+use plugin_backend::{
+    BoxError, CallResourceHandler, CallResourceRequest, CallResourceResponseSender,
+};
 use tower_service::Service;
 
 use crate::error::Error;
@@ -71,7 +73,9 @@ where
             Ok(request) => request,
             Err(error) => {
                 tracing::debug!(%error, "rejected resource request");
-                return Ok(send_text(&mut sender, StatusCode::BAD_REQUEST, error.to_string()).await?);
+                return Ok(
+                    send_text(&mut sender, StatusCode::BAD_REQUEST, error.to_string()).await?,
+                );
             }
         };
 
@@ -85,7 +89,12 @@ where
             Ok(Ok(response)) => response,
             Ok(Err(error)) => {
                 tracing::error!(%error, "resource service failed");
-                return Ok(send_text(&mut sender, StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).await?);
+                return Ok(send_text(
+                    &mut sender,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    error.to_string(),
+                )
+                .await?);
             }
             Err(panic) => {
                 let error = Error::Panic(panic_message(panic.as_ref()));

@@ -2,6 +2,8 @@
 //! `Router`: the Rust counterpart of the Go SDK's `resource/httpadapter`.
 //!
 //! ```
+//! use std::sync::{Arc, Mutex};
+//!
 //! use axum::extract::{Extension, Path};
 //! use axum::routing::get;
 //! use axum::{Json, Router};
@@ -18,14 +20,15 @@
 //! let handler = HttpResourceHandler::new(router);
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! let (tx, mut rx) = futures_util::channel::mpsc::unbounded();
-//! let sender = ResponseSender::from_fn(move |message| Ok(tx.unbounded_send(message).unwrap()));
+//! let sent = Arc::new(Mutex::new(Vec::new()));
+//! let sink = Arc::clone(&sent);
+//! let sender = ResponseSender::from_fn(move |message| Ok(sink.lock().unwrap().push(message)));
 //!
 //! let mut request = CallResourceRequest::new(Method::GET, "namespaces/default");
 //! request.plugin_context.org_id = 3;
 //! handler.call_resource(request, sender).await?;
 //!
-//! let head = rx.try_next().unwrap().unwrap();
+//! let head = &sent.lock().unwrap()[0];
 //! assert_eq!(head.status, Some(StatusCode::OK));
 //! assert_eq!(head.headers["content-type"], "application/json");
 //! assert_eq!(head.body, r#"{"namespace":"default","org":3}"#);

@@ -19,10 +19,23 @@ pub type ResourceRequestBody = Full<Bytes>;
 /// * method, headers (every value of repeated ones) and body are copied;
 /// * the [`PluginContext`](plugin_backend::PluginContext) and, when there is
 ///   one, the [`User`](plugin_backend::User) go into the extensions.
-pub(crate) fn http_request(request: CallResourceRequest) -> Result<Request<ResourceRequestBody>, Error> {
-    let CallResourceRequest { plugin_context, path, method, url, headers, body, .. } = request;
+pub(crate) fn http_request(
+    request: CallResourceRequest,
+) -> Result<Request<ResourceRequestBody>, Error> {
+    let CallResourceRequest {
+        plugin_context,
+        path,
+        method,
+        url,
+        headers,
+        body,
+        ..
+    } = request;
     let target = request_target(&path, &url);
-    let uri = Uri::try_from(target.as_str()).map_err(|source| Error::InvalidUrl { url: target, source: source.into() })?;
+    let uri = Uri::try_from(target.as_str()).map_err(|source| Error::InvalidUrl {
+        url: target,
+        source: source.into(),
+    })?;
 
     let mut http_request = Request::new(Full::new(body));
     *http_request.method_mut() = method;
@@ -60,7 +73,11 @@ fn request_target(path: &str, url: &str) -> String {
 /// The raw query of `url`: after the first `?`, before any `#`.
 fn raw_query(url: &str) -> Option<&str> {
     let (_, query) = url.split_once('?')?;
-    Some(query.split_once('#').map_or(query, |(query, _fragment)| query))
+    Some(
+        query
+            .split_once('#')
+            .map_or(query, |(query, _fragment)| query),
+    )
 }
 
 fn percent_encode_into(target: &mut String, text: &str) {
@@ -121,8 +138,14 @@ mod tests {
 
     #[test]
     fn target_is_built_like_the_go_adapter() {
-        assert_eq!(target("api/items", "/api/items?limit=10&sort=name"), "/api/items?limit=10&sort=name");
-        assert_eq!(target("/already/slashed", "/already/slashed"), "/already/slashed");
+        assert_eq!(
+            target("api/items", "/api/items?limit=10&sort=name"),
+            "/api/items?limit=10&sort=name"
+        );
+        assert_eq!(
+            target("/already/slashed", "/already/slashed"),
+            "/already/slashed"
+        );
         assert_eq!(target("", "?q=1"), "/?q=1");
         assert_eq!(target("items", "/items?"), "/items");
         assert_eq!(target("items", "/items?a=1#fragment"), "/items?a=1");
@@ -134,16 +157,34 @@ mod tests {
     #[test]
     fn method_headers_body_and_context_are_carried_over() {
         let mut request = CallResourceRequest::new(Method::POST, "items");
-        request.headers.append(header::ACCEPT, HeaderValue::from_static("text/plain"));
-        request.headers.append(header::ACCEPT, HeaderValue::from_static("application/json"));
+        request
+            .headers
+            .append(header::ACCEPT, HeaderValue::from_static("text/plain"));
+        request
+            .headers
+            .append(header::ACCEPT, HeaderValue::from_static("application/json"));
         request.body = Bytes::from_static(b"{}");
         request.plugin_context = PluginContext::new("my-app").with_user(User::new("admin"));
 
         let http_request = http_request(request).unwrap();
         assert_eq!(http_request.method(), Method::POST);
-        let accept: Vec<_> = http_request.headers().get_all(header::ACCEPT).iter().collect();
+        let accept: Vec<_> = http_request
+            .headers()
+            .get_all(header::ACCEPT)
+            .iter()
+            .collect();
         assert_eq!(accept, ["text/plain", "application/json"]);
-        assert_eq!(http_request.extensions().get::<PluginContext>().unwrap().plugin_id, "my-app");
-        assert_eq!(http_request.extensions().get::<User>().unwrap().login, "admin");
+        assert_eq!(
+            http_request
+                .extensions()
+                .get::<PluginContext>()
+                .unwrap()
+                .plugin_id,
+            "my-app"
+        );
+        assert_eq!(
+            http_request.extensions().get::<User>().unwrap().login,
+            "admin"
+        );
     }
 }

@@ -28,7 +28,10 @@ use crate::sniff;
 pub const MAX_MESSAGE_BODY: usize = 1 << 20;
 
 /// Sends `response` through `sender`, body chunk by body chunk.
-pub(crate) async fn send_response<B>(response: Response<B>, sender: &mut CallResourceResponseSender) -> Result<(), Error>
+pub(crate) async fn send_response<B>(
+    response: Response<B>,
+    sender: &mut CallResourceResponseSender,
+) -> Result<(), Error>
 where
     B: Body + Send,
     B::Data: Send,
@@ -56,7 +59,10 @@ where
         Some(Err(error)) => return send_error_response(sender, &error).await,
     };
     if sniff && !first_chunk.is_empty() {
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(sniff::content_type(&first_chunk)));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(sniff::content_type(&first_chunk)),
+        );
     }
 
     let mut pieces = Pieces(first_chunk);
@@ -76,7 +82,10 @@ where
 }
 
 /// Sends the failure of a service that has sent nothing yet as a `500`.
-pub(crate) async fn send_error_response(sender: &mut CallResourceResponseSender, error: &Error) -> Result<(), Error> {
+pub(crate) async fn send_error_response(
+    sender: &mut CallResourceResponseSender,
+    error: &Error,
+) -> Result<(), Error> {
     let message = match error {
         Error::Panic(_) => "Internal Server Error: the resource handler panicked".to_owned(),
         other => other.to_string(),
@@ -91,7 +100,10 @@ pub(crate) async fn send_text(
     message: String,
 ) -> Result<(), Error> {
     let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     let mut response = CallResourceResponse::new(status).with_body(message);
     response.headers = headers;
     sender.send(response).await.map_err(Error::Send)
@@ -113,17 +125,23 @@ where
             return Ok(None);
         };
         let frame = frame.map_err(|error| Error::Body(error.into()))?;
-        if let Ok(mut data) = frame.into_data() {
-            if data.has_remaining() {
-                return Ok(Some(data.copy_to_bytes(data.remaining())));
-            }
+        if let Ok(mut data) = frame.into_data()
+            && data.has_remaining()
+        {
+            return Ok(Some(data.copy_to_bytes(data.remaining())));
         }
     }
 }
 
-async fn send_pieces(sender: &mut CallResourceResponseSender, pieces: &mut Pieces) -> Result<(), Error> {
+async fn send_pieces(
+    sender: &mut CallResourceResponseSender,
+    pieces: &mut Pieces,
+) -> Result<(), Error> {
     for piece in pieces {
-        sender.send(CallResourceResponse::body_chunk(piece)).await.map_err(Error::Send)?;
+        sender
+            .send(CallResourceResponse::body_chunk(piece))
+            .await
+            .map_err(Error::Send)?;
     }
     Ok(())
 }
@@ -163,7 +181,10 @@ mod tests {
         let chunk = Bytes::from(vec![7u8; 2 * MAX_MESSAGE_BODY + 5]);
         let start = chunk.as_ptr();
         let pieces: Vec<Bytes> = Pieces(chunk).collect();
-        assert_eq!(pieces.iter().map(Bytes::len).collect::<Vec<_>>(), [MAX_MESSAGE_BODY, MAX_MESSAGE_BODY, 5]);
+        assert_eq!(
+            pieces.iter().map(Bytes::len).collect::<Vec<_>>(),
+            [MAX_MESSAGE_BODY, MAX_MESSAGE_BODY, 5]
+        );
         assert_eq!(pieces[0].as_ptr(), start);
         assert_eq!(Pieces(Bytes::new()).count(), 0);
     }

@@ -11,7 +11,10 @@ pub(crate) const SNIFF_LEN: usize = 512;
 /// nothing more specific matches.
 pub(crate) fn content_type(data: &[u8]) -> &'static str {
     let data = &data[..data.len().min(SNIFF_LEN)];
-    let first_non_ws = data.iter().position(|&b| !is_whitespace(b)).unwrap_or(data.len());
+    let first_non_ws = data
+        .iter()
+        .position(|&b| !is_whitespace(b))
+        .unwrap_or(data.len());
     let trimmed = &data[first_non_ws..];
 
     if HTML_TAGS.iter().any(|tag| matches_html_tag(trimmed, tag)) {
@@ -20,10 +23,16 @@ pub(crate) fn content_type(data: &[u8]) -> &'static str {
     if trimmed.starts_with(b"<?xml") {
         return "text/xml; charset=utf-8";
     }
-    if let Some(&(_, content_type)) = EXACT.iter().find(|(signature, _)| data.starts_with(signature)) {
+    if let Some(&(_, content_type)) = EXACT
+        .iter()
+        .find(|(signature, _)| data.starts_with(signature))
+    {
         return content_type;
     }
-    if let Some(&(_, _, content_type)) = MASKED.iter().find(|(pattern, mask, _)| matches_masked(data, pattern, mask)) {
+    if let Some(&(_, _, content_type)) = MASKED
+        .iter()
+        .find(|(pattern, mask, _)| matches_masked(data, pattern, mask))
+    {
         return content_type;
     }
     if is_mp4(data) {
@@ -89,22 +98,49 @@ const EXACT: &[(&[u8], &str)] = &[
 
 /// Patterns with don't-care bytes (mask `0x00`), e.g. a RIFF chunk size.
 const MASKED: &[(&[u8], &[u8], &str)] = &[
-    (b"RIFF\x00\x00\x00\x00WEBPVP", b"\xFF\xFF\xFF\xFF\x00\x00\x00\x00\xFF\xFF\xFF\xFF\xFF\xFF", "image/webp"),
-    (b"FORM\x00\x00\x00\x00AIFF", b"\xFF\xFF\xFF\xFF\x00\x00\x00\x00\xFF\xFF\xFF\xFF", "audio/aiff"),
-    (b"RIFF\x00\x00\x00\x00AVI ", b"\xFF\xFF\xFF\xFF\x00\x00\x00\x00\xFF\xFF\xFF\xFF", "video/avi"),
-    (b"RIFF\x00\x00\x00\x00WAVE", b"\xFF\xFF\xFF\xFF\x00\x00\x00\x00\xFF\xFF\xFF\xFF", "audio/wave"),
+    (
+        b"RIFF\x00\x00\x00\x00WEBPVP",
+        b"\xFF\xFF\xFF\xFF\x00\x00\x00\x00\xFF\xFF\xFF\xFF\xFF\xFF",
+        "image/webp",
+    ),
+    (
+        b"FORM\x00\x00\x00\x00AIFF",
+        b"\xFF\xFF\xFF\xFF\x00\x00\x00\x00\xFF\xFF\xFF\xFF",
+        "audio/aiff",
+    ),
+    (
+        b"RIFF\x00\x00\x00\x00AVI ",
+        b"\xFF\xFF\xFF\xFF\x00\x00\x00\x00\xFF\xFF\xFF\xFF",
+        "video/avi",
+    ),
+    (
+        b"RIFF\x00\x00\x00\x00WAVE",
+        b"\xFF\xFF\xFF\xFF\x00\x00\x00\x00\xFF\xFF\xFF\xFF",
+        "audio/wave",
+    ),
 ];
 
 fn matches_html_tag(data: &[u8], tag: &[u8]) -> bool {
     let Some((head, rest)) = data.split_at_checked(tag.len()) else {
         return false;
     };
-    let same = tag.iter().zip(head).all(|(&t, &d)| if t.is_ascii_uppercase() { d & 0xDF == t } else { d == t });
+    let same = tag.iter().zip(head).all(|(&t, &d)| {
+        if t.is_ascii_uppercase() {
+            d & 0xDF == t
+        } else {
+            d == t
+        }
+    });
     same && matches!(rest.first(), Some(b' ' | b'>'))
 }
 
 fn matches_masked(data: &[u8], pattern: &[u8], mask: &[u8]) -> bool {
-    data.len() >= pattern.len() && pattern.iter().zip(mask).zip(data).all(|((&p, &m), &d)| d & m == p)
+    data.len() >= pattern.len()
+        && pattern
+            .iter()
+            .zip(mask)
+            .zip(data)
+            .all(|((&p, &m), &d)| d & m == p)
 }
 
 /// The ISO base media file format with an `mp4` brand.
@@ -113,12 +149,19 @@ fn is_mp4(data: &[u8]) -> bool {
         return false;
     };
     let box_size = u32::from_be_bytes([size[0], size[1], size[2], size[3]]) as usize;
-    if data.len() < 12 || data.len() < box_size || box_size % 4 != 0 || &data[4..8] != b"ftyp" {
+    if data.len() < 12
+        || data.len() < box_size
+        || !box_size.is_multiple_of(4)
+        || &data[4..8] != b"ftyp"
+    {
         return false;
     }
     // Brands start at byte 8, four bytes each; bytes 12..16 are the minor
     // version, not a brand.
-    (8..box_size).step_by(4).filter(|&start| start != 12).any(|start| data.get(start..start + 3) == Some(b"mp4"))
+    (8..box_size)
+        .step_by(4)
+        .filter(|&start| start != 12)
+        .any(|start| data.get(start..start + 3) == Some(b"mp4"))
 }
 
 fn is_whitespace(b: u8) -> bool {
@@ -149,11 +192,19 @@ mod tests {
             (b"\x89PNG\x0D\x0A\x1A\x0A\x00\x00", "image/png"),
             (b"RIFF\x10\x00\x00\x00WEBPVP8 ", "image/webp"),
             (b"\x1F\x8B\x08\x00", "application/x-gzip"),
-            (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom", "video/mp4"),
+            (
+                b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom",
+                "video/mp4",
+            ),
             (b"\x00\x01\x02\x03binary", "application/octet-stream"),
         ];
         for (data, expected) in cases {
-            assert_eq!(content_type(data), *expected, "{:?}", String::from_utf8_lossy(data));
+            assert_eq!(
+                content_type(data),
+                *expected,
+                "{:?}",
+                String::from_utf8_lossy(data)
+            );
         }
     }
 

@@ -10,7 +10,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 #[cfg(unix)]
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use tokio::net::TcpListener;
 #[cfg(unix)]
@@ -89,6 +89,9 @@ impl PluginListener {
 
     /// TCP on 127.0.0.1, on the first free port of
     /// `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT` (any port when both are unset).
+    // go-plugin uses TCP only where there are no unix sockets; the tests
+    // exercise it everywhere.
+    #[cfg_attr(unix, allow(dead_code))]
     pub(crate) async fn bind_tcp(env: &HostEnvironment) -> Result<Self, Error> {
         let (min, max) = port_range(env)?;
         let mut last_error = None;
@@ -112,6 +115,7 @@ impl PluginListener {
 }
 
 /// The host's port range; unset bounds are 0, as in go-plugin.
+#[cfg_attr(unix, allow(dead_code))]
 fn port_range(env: &HostEnvironment) -> Result<(u16, u16), Error> {
     let parse = |name: &str, value: &Option<String>| -> Result<u16, Error> {
         match value {
@@ -162,7 +166,7 @@ impl SocketFile {
 
     /// The socket's path.
     #[cfg(test)]
-    pub(crate) fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &std::path::Path {
         &self.path
     }
 }

@@ -16,9 +16,9 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 use hyper_util::rt::TokioIo;
 use plugin_backend::{
-    CallResourceResponse, CheckHealthResult, CollectMetricsResult, ConversionResponse, DataResponse,
-    MutationResponse, PublishStreamResponse, QueryChunkedDataResponse, QueryDataResponse, StreamPacket,
-    SubscribeStreamResponse, ValidationResponse,
+    CallResourceResponse, CheckHealthResult, CollectMetricsResult, ConversionResponse,
+    DataResponse, MutationResponse, PublishStreamResponse, QueryChunkedDataResponse,
+    QueryDataResponse, StreamPacket, SubscribeStreamResponse, ValidationResponse,
 };
 use plugin_data::Frame;
 use plugin_proto::go_plugin::{self, grpc_controller_client::GrpcControllerClient};
@@ -28,7 +28,9 @@ use plugin_proto::pluginv2::{
     resource_conversion_client::ResourceConversionClient, stream_client::StreamClient,
 };
 use tonic::transport::{Channel, Endpoint};
-use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
 
 use crate::chunks::ChunkAssembler;
 use crate::error::Error;
@@ -62,10 +64,16 @@ impl PluginClient {
     ///
     /// [`Error::Connect`] when nothing accepts the connection.
     pub async fn connect(address: &PluginAddress) -> Result<Self, Error> {
-        let connect_error = |source| Error::Connect { address: address.to_string(), source };
+        let connect_error = |source| Error::Connect {
+            address: address.to_string(),
+            source,
+        };
         let channel = match address {
             PluginAddress::Tcp(socket) => {
-                Endpoint::from_shared(format!("http://{socket}")).map_err(connect_error)?.connect().await
+                Endpoint::from_shared(format!("http://{socket}"))
+                    .map_err(connect_error)?
+                    .connect()
+                    .await
             }
             PluginAddress::Unix(path) => {
                 // The URI is required by the API but never resolved: the
@@ -74,7 +82,11 @@ impl PluginClient {
                 Endpoint::from_static("http://[::]:50051")
                     .connect_with_connector(tower::service_fn(move |_| {
                         let path = path.clone();
-                        async move { tokio::net::UnixStream::connect(path).await.map(TokioIo::new) }
+                        async move {
+                            tokio::net::UnixStream::connect(path)
+                                .await
+                                .map(TokioIo::new)
+                        }
                     }))
                     .await
             }
@@ -95,12 +107,20 @@ impl PluginClient {
     /// [`Error::Rpc`] when the call fails, [`Error::NotServing`] when the
     /// service answers anything but `SERVING`.
     pub async fn ping(&self) -> Result<(), Error> {
-        let request = HealthCheckRequest { service: HEALTH_SERVICE_NAME.to_owned() };
-        let response = HealthClient::new(self.channel.clone()).check(request).await?.into_inner();
+        let request = HealthCheckRequest {
+            service: HEALTH_SERVICE_NAME.to_owned(),
+        };
+        let response = HealthClient::new(self.channel.clone())
+            .check(request)
+            .await?
+            .into_inner();
         match ServingStatus::try_from(response.status) {
             Ok(ServingStatus::Serving) => Ok(()),
             Ok(other) => Err(Error::NotServing(other.as_str_name().to_owned())),
-            Err(_) => Err(Error::NotServing(format!("unknown status {}", response.status))),
+            Err(_) => Err(Error::NotServing(format!(
+                "unknown status {}",
+                response.status
+            ))),
         }
     }
 
@@ -113,7 +133,9 @@ impl PluginClient {
     ///
     /// [`Error::Rpc`] when the plugin does not serve the controller.
     pub async fn shutdown(&self) -> Result<(), Error> {
-        GrpcControllerClient::new(self.channel.clone()).shutdown(go_plugin::Empty {}).await?;
+        GrpcControllerClient::new(self.channel.clone())
+            .shutdown(go_plugin::Empty {})
+            .await?;
         Ok(())
     }
 
@@ -142,7 +164,11 @@ impl PluginClient {
         &self,
         request: impl Into<pluginv2::QueryChunkedDataRequest>,
     ) -> Result<Vec<QueryChunkedDataResponse>, Error> {
-        let mut stream = self.data().query_chunked_data(request.into()).await?.into_inner();
+        let mut stream = self
+            .data()
+            .query_chunked_data(request.into())
+            .await?
+            .into_inner();
         let mut chunks = Vec::new();
         while let Some(chunk) = stream.message().await? {
             chunks.push(QueryChunkedDataResponse::try_from(chunk)?);
@@ -183,7 +209,11 @@ impl PluginClient {
         &self,
         request: impl Into<pluginv2::CallResourceRequest>,
     ) -> Result<CallResourceResponse, Error> {
-        let mut stream = self.resource().call_resource(request.into()).await?.into_inner();
+        let mut stream = self
+            .resource()
+            .call_resource(request.into())
+            .await?
+            .into_inner();
         let mut collected: Option<CallResourceResponse> = None;
         let mut body = BytesMut::new();
         while let Some(message) = stream.message().await? {
@@ -193,8 +223,9 @@ impl PluginClient {
                 collected = Some(message);
             }
         }
-        let mut response = collected
-            .ok_or_else(|| Error::InvalidResponse("the plugin answered a resource call with no message".to_owned()))?;
+        let mut response = collected.ok_or_else(|| {
+            Error::InvalidResponse("the plugin answered a resource call with no message".to_owned())
+        })?;
         response.body = body.freeze();
         Ok(response)
     }
@@ -209,7 +240,11 @@ impl PluginClient {
         &self,
         request: impl Into<pluginv2::CheckHealthRequest>,
     ) -> Result<CheckHealthResult, Error> {
-        let response = self.diagnostics().check_health(request.into()).await?.into_inner();
+        let response = self
+            .diagnostics()
+            .check_health(request.into())
+            .await?
+            .into_inner();
         Ok(CheckHealthResult::try_from(response)?)
     }
 
@@ -222,7 +257,11 @@ impl PluginClient {
         &self,
         request: impl Into<pluginv2::CollectMetricsRequest>,
     ) -> Result<CollectMetricsResult, Error> {
-        let response = self.diagnostics().collect_metrics(request.into()).await?.into_inner();
+        let response = self
+            .diagnostics()
+            .collect_metrics(request.into())
+            .await?
+            .into_inner();
         Ok(CollectMetricsResult::from(response))
     }
 
@@ -236,7 +275,11 @@ impl PluginClient {
         &self,
         request: impl Into<pluginv2::SubscribeStreamRequest>,
     ) -> Result<SubscribeStreamResponse, Error> {
-        let response = self.stream().subscribe_stream(request.into()).await?.into_inner();
+        let response = self
+            .stream()
+            .subscribe_stream(request.into())
+            .await?
+            .into_inner();
         Ok(SubscribeStreamResponse::try_from(response)?)
     }
 
@@ -250,7 +293,11 @@ impl PluginClient {
         &self,
         request: impl Into<pluginv2::PublishStreamRequest>,
     ) -> Result<PublishStreamResponse, Error> {
-        let response = self.stream().publish_stream(request.into()).await?.into_inner();
+        let response = self
+            .stream()
+            .publish_stream(request.into())
+            .await?
+            .into_inner();
         Ok(PublishStreamResponse::try_from(response)?)
     }
 
@@ -261,9 +308,15 @@ impl PluginClient {
     /// # Errors
     ///
     /// [`Error::Rpc`] when the call fails to start.
-    pub async fn run_stream(&self, request: impl Into<pluginv2::RunStreamRequest>) -> Result<PacketStream, Error> {
+    pub async fn run_stream(
+        &self,
+        request: impl Into<pluginv2::RunStreamRequest>,
+    ) -> Result<PacketStream, Error> {
         let inner = self.stream().run_stream(request.into()).await?.into_inner();
-        Ok(PacketStream { inner, schema: None })
+        Ok(PacketStream {
+            inner,
+            schema: None,
+        })
     }
 
     /// `AdmissionControl/ValidateAdmission`.
@@ -275,7 +328,11 @@ impl PluginClient {
         &self,
         request: impl Into<pluginv2::AdmissionRequest>,
     ) -> Result<ValidationResponse, Error> {
-        let response = self.admission().validate_admission(request.into()).await?.into_inner();
+        let response = self
+            .admission()
+            .validate_admission(request.into())
+            .await?
+            .into_inner();
         Ok(ValidationResponse::from(response))
     }
 
@@ -288,7 +345,11 @@ impl PluginClient {
         &self,
         request: impl Into<pluginv2::AdmissionRequest>,
     ) -> Result<MutationResponse, Error> {
-        let response = self.admission().mutate_admission(request.into()).await?.into_inner();
+        let response = self
+            .admission()
+            .mutate_admission(request.into())
+            .await?
+            .into_inner();
         Ok(MutationResponse::from(response))
     }
 
@@ -301,7 +362,11 @@ impl PluginClient {
         &self,
         request: impl Into<pluginv2::ConversionRequest>,
     ) -> Result<ConversionResponse, Error> {
-        let response = self.conversion().convert_objects(request.into()).await?.into_inner();
+        let response = self
+            .conversion()
+            .convert_objects(request.into())
+            .await?
+            .into_inner();
         Ok(ConversionResponse::from(response))
     }
 
@@ -322,11 +387,13 @@ impl PluginClient {
     }
 
     fn admission(&self) -> AdmissionControlClient<Channel> {
-        AdmissionControlClient::new(self.channel.clone()).max_decoding_message_size(MAX_MESSAGE_SIZE)
+        AdmissionControlClient::new(self.channel.clone())
+            .max_decoding_message_size(MAX_MESSAGE_SIZE)
     }
 
     fn conversion(&self) -> ResourceConversionClient<Channel> {
-        ResourceConversionClient::new(self.channel.clone()).max_decoding_message_size(MAX_MESSAGE_SIZE)
+        ResourceConversionClient::new(self.channel.clone())
+            .max_decoding_message_size(MAX_MESSAGE_SIZE)
     }
 }
 
@@ -363,7 +430,9 @@ impl PacketStream {
     /// [`Error::Rpc`] when the stream fails, [`Error::Data`] when the packet
     /// is not frame JSON, [`Error::InvalidResponse`] for data before any schema.
     pub async fn next_frame(&mut self) -> Result<Option<Frame>, Error> {
-        let Some(packet) = self.next_packet().await? else { return Ok(None) };
+        let Some(packet) = self.next_packet().await? else {
+            return Ok(None);
+        };
         self.decode_frame(&packet.data).map(Some)
     }
 
@@ -373,10 +442,9 @@ impl PacketStream {
             self.schema = Some(frame.empty_like());
             return Ok(frame);
         }
-        let schema = self
-            .schema
-            .as_ref()
-            .ok_or_else(|| Error::InvalidResponse("a data-only stream packet arrived before any schema".to_owned()))?;
+        let schema = self.schema.as_ref().ok_or_else(|| {
+            Error::InvalidResponse("a data-only stream packet arrived before any schema".to_owned())
+        })?;
         Ok(Frame::from_json_data(schema, data)?)
     }
 }
@@ -385,7 +453,9 @@ impl Stream for PacketStream {
     type Item = Result<StreamPacket, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.poll_next_unpin(cx).map(|item| item.map(|message| Ok(StreamPacket::from(message?))))
+        self.inner
+            .poll_next_unpin(cx)
+            .map(|item| item.map(|message| Ok(StreamPacket::from(message?))))
     }
 }
 
@@ -402,8 +472,11 @@ pub(crate) fn has_schema(json: &[u8]) -> bool {
 /// The responses of a query answer in refId order (a `HashMap` has none):
 /// handy for printing and for stable assertions.
 pub fn responses_in_ref_id_order(response: &QueryDataResponse) -> Vec<(&str, &DataResponse)> {
-    let mut responses: Vec<(&str, &DataResponse)> =
-        response.responses.iter().map(|(ref_id, response)| (ref_id.as_str(), response)).collect();
+    let mut responses: Vec<(&str, &DataResponse)> = response
+        .responses
+        .iter()
+        .map(|(ref_id, response)| (ref_id.as_str(), response))
+        .collect();
     responses.sort_unstable_by_key(|(ref_id, _)| *ref_id);
     responses
 }

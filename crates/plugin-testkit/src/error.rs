@@ -72,7 +72,9 @@ pub enum Error {
     #[error("invalid response: {0}")]
     InvalidResponse(String),
     /// A response differs from its golden file.
-    #[error("response differs from golden file {path} (rerun with UPDATE_GOLDEN=1 to accept):\n{diff}")]
+    #[error(
+        "response differs from golden file {path} (rerun with UPDATE_GOLDEN=1 to accept):\n{diff}"
+    )]
     GoldenMismatch {
         /// The golden file.
         path: PathBuf,
@@ -85,5 +87,9 @@ pub enum Error {
 }
 
 fn stderr_section(tail: &str) -> String {
-    if tail.is_empty() { String::from("; stderr was empty") } else { format!("; stderr ends with:\n{tail}") }
+    if tail.is_empty() {
+        String::from("; stderr was empty")
+    } else {
+        format!("; stderr ends with:\n{tail}")
+    }
 }

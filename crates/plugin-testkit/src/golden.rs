@@ -109,7 +109,10 @@ pub fn write(path: impl AsRef<Path>, response: &DataResponse) -> Result<(), Erro
 
 /// Compares without ever writing.
 fn compare(path: &Path, response: &DataResponse) -> Result<(), Error> {
-    let mismatch = |diff: String| Error::GoldenMismatch { path: path.to_owned(), diff };
+    let mismatch = |diff: String| Error::GoldenMismatch {
+        path: path.to_owned(),
+        diff,
+    };
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -124,11 +127,14 @@ fn compare(path: &Path, response: &DataResponse) -> Result<(), Error> {
             frames_difference(&expected, &actual).map_or(Ok(()), |diff| Err(mismatch(diff)))
         }
         GoldenFormat::Jsonc => {
-            let json: String =
-                text.lines().filter(|line| !line.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
+            let json: String = text
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
             let expected: Value = serde_json::from_str(&json).map_err(plugin_data::Error::from)?;
-            let actual: Value =
-                serde_json::from_slice(&format::data_response_json(&actual)?).map_err(plugin_data::Error::from)?;
+            let actual: Value = serde_json::from_slice(&format::data_response_json(&actual)?)
+                .map_err(plugin_data::Error::from)?;
             json_difference(&expected, &actual, "$").map_or(Ok(()), |diff| Err(mismatch(diff)))
         }
     }
@@ -139,27 +145,48 @@ fn to_golden(response: &DataResponse) -> GoldenResponse {
     let mut golden = GoldenResponse::from_frames(response.frames.clone());
     golden.status = Some(i32::from(response.effective_status().as_u16()));
     golden.error = response.error.as_ref().map(ToString::to_string);
-    golden.error_source = response.error_source.map(|source| source.as_str().to_owned());
+    golden.error_source = response
+        .error_source
+        .map(|source| source.as_str().to_owned());
     golden
 }
 
 /// The first difference between the frames (and error) of two responses.
 fn frames_difference(expected: &GoldenResponse, actual: &GoldenResponse) -> Option<String> {
     if expected.error != actual.error {
-        return Some(format!("error: expected {:?}, got {:?}", expected.error, actual.error));
+        return Some(format!(
+            "error: expected {:?}, got {:?}",
+            expected.error, actual.error
+        ));
     }
     if expected.frames.len() != actual.frames.len() {
-        return Some(format!("expected {} frames, got {}", expected.frames.len(), actual.frames.len()));
+        return Some(format!(
+            "expected {} frames, got {}",
+            expected.frames.len(),
+            actual.frames.len()
+        ));
     }
-    let (index, (want, got)) =
-        expected.frames.iter().zip(&actual.frames).enumerate().find(|(_, (want, got))| want != got)?;
-    let table = |frame: &plugin_data::Frame| frame.to_table(100, 20).unwrap_or_else(|error| error.to_string());
+    let (index, (want, got)) = expected
+        .frames
+        .iter()
+        .zip(&actual.frames)
+        .enumerate()
+        .find(|(_, (want, got))| want != got)?;
+    let table = |frame: &plugin_data::Frame| {
+        frame
+            .to_table(100, 20)
+            .unwrap_or_else(|error| error.to_string())
+    };
     let (want_table, got_table) = (table(want), table(got));
     if want_table == got_table {
         // Same values: the difference is in metadata, labels, config or types.
-        Some(format!("frame {index} differs outside its values:\nexpected: {want:#?}\ngot: {got:#?}"))
+        Some(format!(
+            "frame {index} differs outside its values:\nexpected: {want:#?}\ngot: {got:#?}"
+        ))
     } else {
-        Some(format!("frame {index} differs:\nexpected:\n{want_table}\ngot:\n{got_table}"))
+        Some(format!(
+            "frame {index} differs:\nexpected:\n{want_table}\ngot:\n{got_table}"
+        ))
     }
 }
 
@@ -183,13 +210,21 @@ fn json_difference(expected: &Value, actual: &Value, path: &str) -> Option<Strin
             None
         }
         (Value::Array(want), Value::Array(got)) => {
-            if let Some(diff) =
-                want.iter().zip(got).enumerate().find_map(|(i, (w, g))| json_difference(w, g, &format!("{path}[{i}]")))
+            if let Some(diff) = want
+                .iter()
+                .zip(got)
+                .enumerate()
+                .find_map(|(i, (w, g))| json_difference(w, g, &format!("{path}[{i}]")))
             {
                 return Some(diff);
             }
-            (want.len() != got.len())
-                .then(|| format!("{path}: expected {} elements, got {}", want.len(), got.len()))
+            (want.len() != got.len()).then(|| {
+                format!(
+                    "{path}: expected {} elements, got {}",
+                    want.len(),
+                    got.len()
+                )
+            })
         }
         (want, got) if want == got => None,
         (want, got) => Some(format!("{path}: expected {want}, got {got}")),
@@ -220,7 +255,9 @@ mod tests {
         compare(&path, &response(1.0)).unwrap();
 
         let error = compare(&path, &response(1.5)).unwrap_err();
-        let Error::GoldenMismatch { diff, .. } = error else { panic!("expected a mismatch, got {error}") };
+        let Error::GoldenMismatch { diff, .. } = error else {
+            panic!("expected a mismatch, got {error}")
+        };
         assert!(diff.contains("frame 0 differs"), "{diff}");
     }
 
@@ -235,7 +272,10 @@ mod tests {
         let Err(Error::GoldenMismatch { diff, .. }) = compare(&path, &response(3.0)) else {
             panic!("expected a mismatch")
         };
-        assert!(diff.starts_with("$.frames[0].data.values[0][0]: expected 1, got 3"), "{diff}");
+        assert!(
+            diff.starts_with("$.frames[0].data.values[0][0]: expected 1, got 3"),
+            "{diff}"
+        );
     }
 
     #[test]
@@ -261,8 +301,14 @@ mod tests {
         let want: Value = serde_json::json!({"a": 1, "b": [1, 2]});
         assert_eq!(json_difference(&want, &want.clone(), "$"), None);
         let got: Value = serde_json::json!({"a": 1, "b": [1], "c": true});
-        assert_eq!(json_difference(&want, &got, "$").unwrap(), "$.b: expected 2 elements, got 1");
+        assert_eq!(
+            json_difference(&want, &got, "$").unwrap(),
+            "$.b: expected 2 elements, got 1"
+        );
         let got: Value = serde_json::json!({"b": [1, 2]});
-        assert_eq!(json_difference(&want, &got, "$").unwrap(), "$.a: expected 1, missing");
+        assert_eq!(
+            json_difference(&want, &got, "$").unwrap(),
+            "$.a: expected 1, missing"
+        );
     }
 }

@@ -74,7 +74,10 @@ impl Handshake {
         let line = line.trim();
         let parts: Vec<&str> = line.split('|').collect();
         if parts.len() < 4 {
-            return Err(format!("expected at least 4 `|`-separated fields, found {}", parts.len()));
+            return Err(format!(
+                "expected at least 4 `|`-separated fields, found {}",
+                parts.len()
+            ));
         }
         let core_protocol_version = parse_version(parts[0], "core protocol version")?;
         if core_protocol_version != CORE_PROTOCOL_VERSION {
@@ -92,20 +95,33 @@ impl Handshake {
             "unix" if !parts[3].is_empty() => PluginAddress::Unix(PathBuf::from(parts[3])),
             "unix" => return Err("empty unix socket path".to_owned()),
             "tcp" => PluginAddress::Tcp(
-                parts[3].parse().map_err(|error| format!("invalid tcp address {:?}: {error}", parts[3]))?,
+                parts[3]
+                    .parse()
+                    .map_err(|error| format!("invalid tcp address {:?}: {error}", parts[3]))?,
             ),
             other => return Err(format!("unknown network {other:?} (expected unix or tcp)")),
         };
         // go-plugin defaults to net/rpc when the field is absent; Grafana allows grpc only.
         match parts.get(4).copied() {
             Some("grpc") => {}
-            Some(other) => return Err(format!("unsupported plugin protocol {other:?} (Grafana allows grpc only)")),
-            None => return Err("no protocol field, which means net/rpc (Grafana allows grpc only)".to_owned()),
+            Some(other) => {
+                return Err(format!(
+                    "unsupported plugin protocol {other:?} (Grafana allows grpc only)"
+                ));
+            }
+            None => {
+                return Err(
+                    "no protocol field, which means net/rpc (Grafana allows grpc only)".to_owned(),
+                );
+            }
         }
         // go-plugin ignores short leftovers of old implementations here; a real
         // certificate means AutoMTLS, which Grafana never enables.
         if parts.get(5).is_some_and(|cert| cert.len() > 50) {
-            return Err("the plugin sent a server certificate, but Grafana does not use AutoMTLS".to_owned());
+            return Err(
+                "the plugin sent a server certificate, but Grafana does not use AutoMTLS"
+                    .to_owned(),
+            );
         }
         let multiplexing = match parts.get(6).copied() {
             None | Some("") => false,
@@ -113,12 +129,19 @@ impl Handshake {
             Some("false") => false,
             Some(other) => return Err(format!("invalid multiplexing flag {other:?}")),
         };
-        Ok(Handshake { core_protocol_version, app_protocol_version, address, multiplexing })
+        Ok(Handshake {
+            core_protocol_version,
+            app_protocol_version,
+            address,
+            multiplexing,
+        })
     }
 }
 
 fn parse_version(field: &str, what: &str) -> Result<u32, String> {
-    field.parse().map_err(|error| format!("invalid {what} {field:?}: {error}"))
+    field
+        .parse()
+        .map_err(|error| format!("invalid {what} {field:?}: {error}"))
 }
 
 #[cfg(test)]
@@ -128,12 +151,21 @@ mod tests {
     #[test]
     fn accepts_what_the_go_sdk_prints() {
         let unix = Handshake::parse("1|2|unix|/tmp/plugin123456|grpc|\n").unwrap();
-        assert_eq!(unix.address, PluginAddress::Unix("/tmp/plugin123456".into()));
-        assert_eq!((unix.core_protocol_version, unix.app_protocol_version), (1, 2));
+        assert_eq!(
+            unix.address,
+            PluginAddress::Unix("/tmp/plugin123456".into())
+        );
+        assert_eq!(
+            (unix.core_protocol_version, unix.app_protocol_version),
+            (1, 2)
+        );
         assert!(!unix.multiplexing);
 
         let tcp = Handshake::parse("1|2|tcp|127.0.0.1:10000|grpc").unwrap();
-        assert_eq!(tcp.address, PluginAddress::Tcp("127.0.0.1:10000".parse().unwrap()));
+        assert_eq!(
+            tcp.address,
+            PluginAddress::Tcp("127.0.0.1:10000".parse().unwrap())
+        );
 
         let multiplexed = Handshake::parse("1|2|unix|/s|grpc||true").unwrap();
         assert!(multiplexed.multiplexing);

@@ -52,7 +52,13 @@ pub const DEFAULT_GRAFANA_VERSION: &str = "12.3.0";
 
 /// The variables Grafana forwards even when it does not pass its own
 /// environment on (`SkipHostEnvVars`).
-const ALWAYS_FORWARDED: [&str; 5] = ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy"];
+const ALWAYS_FORWARDED: [&str; 5] = [
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+];
 
 /// Starts a plugin executable the way Grafana does.
 ///
@@ -164,29 +170,51 @@ impl PluginLauncher {
         let socket_dir = tempfile::Builder::new().prefix("plugin").tempdir()?;
         let mut command = self.command(socket_dir.path());
         let started = Instant::now();
-        let mut child =
-            command.spawn().map_err(|source| Error::Spawn { path: self.executable.clone(), source })?;
+        let mut child = command.spawn().map_err(|source| Error::Spawn {
+            path: self.executable.clone(),
+            source,
+        })?;
 
         let stderr_log = PluginLog::default();
-        let stderr_reader = child.stderr.take().map(|pipe| tokio::spawn(drain_lines(pipe, stderr_log.clone())));
-        let mut stdout = BufReader::new(child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout pipe"))?);
+        let stderr_reader = child
+            .stderr
+            .take()
+            .map(|pipe| tokio::spawn(drain_lines(pipe, stderr_log.clone())));
+        let mut stdout = BufReader::new(
+            child
+                .stdout
+                .take()
+                .ok_or_else(|| std::io::Error::other("no stdout pipe"))?,
+        );
 
         let mut first_line = Vec::new();
-        let read = tokio::time::timeout(self.start_timeout, stdout.read_until(b'\n', &mut first_line)).await;
+        let read = tokio::time::timeout(
+            self.start_timeout,
+            stdout.read_until(b'\n', &mut first_line),
+        )
+        .await;
         let startup_time = started.elapsed();
         let failure = match read {
-            Err(_) => Some(Error::StartTimeout { timeout: self.start_timeout, stderr_tail: String::new() }),
+            Err(_) => Some(Error::StartTimeout {
+                timeout: self.start_timeout,
+                stderr_tail: String::new(),
+            }),
             Ok(Err(error)) => Some(Error::Io(error)),
             Ok(Ok(0)) => {
                 let status = child.wait().await?;
-                Some(Error::EarlyExit { status, stderr_tail: String::new() })
+                Some(Error::EarlyExit {
+                    status,
+                    stderr_tail: String::new(),
+                })
             }
             Ok(Ok(_)) => None,
         };
         if let Some(mut error) = failure {
             let _ = child.kill().await;
             let tail = finish_log(stderr_reader, &stderr_log).await;
-            if let Error::StartTimeout { stderr_tail, .. } | Error::EarlyExit { stderr_tail, .. } = &mut error {
+            if let Error::StartTimeout { stderr_tail, .. } | Error::EarlyExit { stderr_tail, .. } =
+                &mut error
+            {
                 *stderr_tail = tail;
             }
             return Err(error);
@@ -198,14 +226,19 @@ impl PluginLauncher {
             Err(reason) => {
                 let _ = child.kill().await;
                 let stderr_tail = finish_log(stderr_reader, &stderr_log).await;
-                return Err(Error::MalformedHandshake { line, reason, stderr_tail });
+                return Err(Error::MalformedHandshake {
+                    line,
+                    reason,
+                    stderr_tail,
+                });
             }
         };
         // Like go-plugin, keep reading stdout so the plugin never blocks on it.
         let stdout_log = PluginLog::default();
         let stdout_reader = tokio::spawn(drain_lines(stdout, stdout_log.clone()));
 
-        let readers: Vec<JoinHandle<()>> = stderr_reader.into_iter().chain([stdout_reader]).collect();
+        let readers: Vec<JoinHandle<()>> =
+            stderr_reader.into_iter().chain([stdout_reader]).collect();
 
         let connected = async {
             let client = PluginClient::connect(&handshake.address).await?;
@@ -253,7 +286,11 @@ impl PluginLauncher {
         if let Some(dir) = &self.current_dir {
             command.current_dir(dir);
         }
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
         command
     }
 }
@@ -339,7 +376,9 @@ impl RunningPlugin {
     ///
     /// [`Error::Io`] when the process is gone or `/proc` is unavailable.
     pub fn memory_usage(&self) -> Result<MemoryUsage, Error> {
-        let pid = self.pid().ok_or_else(|| std::io::Error::other("the plugin process has exited"))?;
+        let pid = self
+            .pid()
+            .ok_or_else(|| std::io::Error::other("the plugin process has exited"))?;
         MemoryUsage::of_process(pid)
     }
 
@@ -362,7 +401,10 @@ impl RunningPlugin {
     /// [`Error::Io`] when waiting for the process fails.
     pub async fn shutdown(mut self) -> Result<ExitStatus, Error> {
         let status = match self.client.shutdown().await {
-            Ok(()) => tokio::time::timeout(SHUTDOWN_GRACE, self.child.wait()).await.ok().transpose()?,
+            Ok(()) => tokio::time::timeout(SHUTDOWN_GRACE, self.child.wait())
+                .await
+                .ok()
+                .transpose()?,
             Err(_) => None,
         };
         let status = match status {
@@ -407,14 +449,22 @@ impl MemoryUsage {
     /// [`Error::Io`] when the status file cannot be read or lacks the fields.
     pub fn of_process(pid: u32) -> Result<MemoryUsage, Error> {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-        MemoryUsage::parse(&status)
-            .ok_or_else(|| Error::Io(std::io::Error::other(format!("no VmRSS/VmHWM in /proc/{pid}/status"))))
+        MemoryUsage::parse(&status).ok_or_else(|| {
+            Error::Io(std::io::Error::other(format!(
+                "no VmRSS/VmHWM in /proc/{pid}/status"
+            )))
+        })
     }
 
     fn parse(status: &str) -> Option<MemoryUsage> {
         let kilobytes = |key: &str| -> Option<u64> {
             let line = status.lines().find(|line| line.starts_with(key))?;
-            line[key.len()..].trim().trim_end_matches("kB").trim().parse().ok()
+            line[key.len()..]
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .ok()
         };
         Some(MemoryUsage {
             resident_bytes: kilobytes("VmRSS:")? * 1024,
@@ -439,6 +489,12 @@ mod tests {
     #[test]
     fn plugin_settings_become_gf_plugin_variables() {
         let launcher = PluginLauncher::new("/bin/true").plugin_setting("profiling_enabled", "true");
-        assert_eq!(launcher.env, vec![(OsString::from("GF_PLUGIN_PROFILING_ENABLED"), OsString::from("true"))]);
+        assert_eq!(
+            launcher.env,
+            vec![(
+                OsString::from("GF_PLUGIN_PROFILING_ENABLED"),
+                OsString::from("true")
+            )]
+        );
     }
 }

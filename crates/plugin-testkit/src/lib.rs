@@ -7,8 +7,8 @@
 //! use plugin_testkit::{PluginLauncher, golden};
 //!
 //! # async fn example() -> Result<(), plugin_testkit::Error> {
-//! // In an integration test of the plugin's own crate, cargo names the binary.
-//! let plugin = PluginLauncher::new(env!("CARGO_BIN_EXE_gpx_my-datasource")).launch().await?;
+//! // (In an integration test of the plugin's own crate, use `env!("CARGO_BIN_EXE_<name>")`.)
+//! let plugin = PluginLauncher::new("target/debug/gpx_my-datasource").launch().await?;
 //! let context = PluginContext::new("acme-my-datasource");
 //!
 //! let health = plugin.client().check_health(CheckHealthRequest::new(context.clone())).await?;
@@ -60,7 +60,7 @@ pub use client::{HEALTH_SERVICE_NAME, PacketStream, PluginClient, responses_in_r
 pub use error::Error;
 pub use handshake::{APP_PROTOCOL_VERSION, CORE_PROTOCOL_VERSION, Handshake, PluginAddress};
 pub use launch::{
-    DEFAULT_GRAFANA_VERSION, DEFAULT_START_TIMEOUT, MAGIC_COOKIE, MemoryUsage, PluginLauncher, RunningPlugin,
-    SHUTDOWN_GRACE,
+    DEFAULT_GRAFANA_VERSION, DEFAULT_START_TIMEOUT, MAGIC_COOKIE, MemoryUsage, PluginLauncher,
+    RunningPlugin, SHUTDOWN_GRACE,
 };
 pub use log::{LogEntry, PluginLog};

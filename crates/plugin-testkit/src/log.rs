@@ -39,7 +39,10 @@ impl PluginLog {
 
     fn locked(&self) -> MutexGuard<'_, Vec<String>> {
         // A panic while holding this lock cannot leave the Vec inconsistent.
-        self.shared.lines.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.shared
+            .lines
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Every line so far, in order.
@@ -55,7 +58,10 @@ impl PluginLog {
 
     /// The lines that are hclog JSON entries, parsed.
     pub fn entries(&self) -> Vec<LogEntry> {
-        self.locked().iter().filter_map(|line| LogEntry::parse(line)).collect()
+        self.locked()
+            .iter()
+            .filter_map(|line| LogEntry::parse(line))
+            .collect()
     }
 
     /// Whether any line contains `text`.
@@ -82,7 +88,9 @@ impl PluginLog {
 
 impl fmt::Debug for PluginLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PluginLog").field("lines", &self.locked().len()).finish()
+        f.debug_struct("PluginLog")
+            .field("lines", &self.locked().len())
+            .finish()
     }
 }
 
@@ -106,7 +114,9 @@ impl LogEntry {
     /// Parses an hclog JSON line; `None` when the line is not a JSON object
     /// with `@level` and `@message` (Grafana logs such lines as plain text).
     pub fn parse(line: &str) -> Option<LogEntry> {
-        let Value::Object(mut object) = serde_json::from_str(line).ok()? else { return None };
+        let Value::Object(mut object) = serde_json::from_str(line).ok()? else {
+            return None;
+        };
         let mut take_string = |key: &str| match object.remove(key) {
             Some(Value::String(value)) => Some(value),
             _ => None,
@@ -115,7 +125,13 @@ impl LogEntry {
         let message = take_string("@message")?;
         let timestamp = take_string("@timestamp").unwrap_or_default();
         let module = take_string("@module");
-        Some(LogEntry { level, message, timestamp, module, fields: object })
+        Some(LogEntry {
+            level,
+            message,
+            timestamp,
+            module,
+            fields: object,
+        })
     }
 
     /// The value of key `key`, when the entry has it.
@@ -159,6 +175,9 @@ mod tests {
             writer.push("ready to serve".to_owned());
         });
         assert!(log.wait_for("ready", Duration::from_secs(5)).await);
-        assert!(!log.wait_for("never printed", Duration::from_millis(20)).await);
+        assert!(
+            !log.wait_for("never printed", Duration::from_millis(20))
+                .await
+        );
     }
 }

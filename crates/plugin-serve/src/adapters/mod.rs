@@ -28,7 +28,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_util::channel::mpsc;
+use futures_channel::mpsc;
 use futures_util::future::{BoxFuture, Either};
 use futures_util::{FutureExt, SinkExt, Stream, StreamExt};
 use plugin_backend::{Error, ResponseSender};

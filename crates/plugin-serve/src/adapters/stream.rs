@@ -28,7 +28,7 @@ impl<H: Handler + 'static> stream_server::Stream for Adapter<H> {
         let (metadata, _, message) = request.into_parts();
         let request = RunStreamRequest::try_from(message)?;
         let handler = self.handler.clone();
-        let stream = HandlerStream::new(move |sender| {
+        let stream: HandlerStream<pluginv2::StreamPacket> = HandlerStream::new(move |sender| {
             let sender = StreamSender::new(sender);
             in_call_scope(&metadata, async move { handler.run_stream(request, sender).await })
         });
