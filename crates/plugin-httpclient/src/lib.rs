@@ -87,11 +87,14 @@
 //!
 //! | feature | enables |
 //! |---|---|
+//! | `plugin-backend` (default) | `HttpClientOptions::from_settings(&DataSourceInstanceSettings)`, `HttpClientOptions::from_plugin_context(&PluginContext)`, `insert_context_extensions`, and conversions of [`Error`] / [`ErrorSource`] into the SDK's. |
 //! | `secure-socks-proxy` | Dialing through Grafana's secure SOCKS5 proxy (private data source connect) when the settings enable it. Without it, such settings make [`HttpClient::new`] fail with a clear error. |
 //! | `reqwest` | `HttpClientOptions::build_reqwest_client`: a `reqwest::Client` (rustls, ring) with the same timeouts, TLS, proxy, basic auth, custom headers and user agent, but none of the middleware. |
 //!
 //! TLS is rustls with the `ring` provider; no OpenSSL.
 
+#[cfg(feature = "plugin-backend")]
+mod backend;
 mod body;
 mod client;
 mod connect;
@@ -107,6 +110,8 @@ mod settings;
 mod socks;
 mod tls;
 
+#[cfg(feature = "plugin-backend")]
+pub use backend::insert_context_extensions;
 pub use body::Body;
 pub use client::{HttpClient, HttpClientBuilder};
 pub use error::{BoxError, Error, ErrorSource, TimeoutKind};

@@ -174,9 +174,9 @@ struct JsonFields<'a>(&'a mut Map<String, Value>);
 impl JsonFields<'_> {
     fn insert(&mut self, field: &Field, value: Value) {
         let name = field.name();
-        // `@` keys belong to hclog; `log.*` fields are tracing-log's
-        // bookkeeping, not the event's data.
-        if name.starts_with('@') || name.starts_with("log.") {
+        // `@` keys belong to hclog; `log.*` and `otel.*` fields are
+        // tracing-log's and tracing-opentelemetry's instructions, not data.
+        if name.starts_with('@') || name.starts_with("log.") || name.starts_with("otel.") {
             return;
         }
         self.0.insert(name.to_owned(), value);

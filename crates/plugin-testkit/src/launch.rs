@@ -16,7 +16,8 @@
 //!    in Grafana) and parse it as a [`Handshake`]; later stdout lines are
 //!    drained and kept too;
 //! 4. connect a gRPC channel to the announced unix socket or TCP address and
-//!    check that the standard health service reports `plugin` as serving.
+//!    check that the standard health service reports `plugin` as serving
+//!    (a check Grafana leaves out; [`PluginLauncher::without_ping`] skips it).
 //!
 //! [`RunningPlugin::shutdown`] stops it as Grafana does: go-plugin's
 //! `GRPCController.Shutdown`, then a kill if the process has not exited
@@ -84,6 +85,7 @@ pub struct PluginLauncher {
     grafana_version: String,
     start_timeout: Duration,
     current_dir: Option<PathBuf>,
+    ping: bool,
 }
 
 impl PluginLauncher {
@@ -97,6 +99,7 @@ impl PluginLauncher {
             grafana_version: DEFAULT_GRAFANA_VERSION.to_owned(),
             start_timeout: DEFAULT_START_TIMEOUT,
             current_dir: None,
+            ping: true,
         }
     }
 
@@ -151,13 +154,23 @@ impl PluginLauncher {
         self
     }
 
+    /// Does not check the gRPC health service after connecting.
+    ///
+    /// Grafana itself does not ping at connect; this is for plugins built on
+    /// SDKs that do not register the `plugin` health service (such as
+    /// crates.io `grafana-plugin-sdk` 0.5).
+    pub fn without_ping(mut self) -> Self {
+        self.ping = false;
+        self
+    }
+
     /// The executable this launcher starts.
     pub fn executable(&self) -> &Path {
         &self.executable
     }
 
-    /// Starts the plugin, reads its handshake, connects and checks the
-    /// health service.
+    /// Starts the plugin, reads its handshake, connects and (unless
+    /// [`without_ping`](Self::without_ping)) checks the health service.
     ///
     /// # Errors
     ///
@@ -242,7 +255,9 @@ impl PluginLauncher {
 
         let connected = async {
             let client = PluginClient::connect(&handshake.address).await?;
-            client.ping().await?;
+            if self.ping {
+                client.ping().await?;
+            }
             Ok::<_, Error>(client)
         };
         let client = match connected.await {

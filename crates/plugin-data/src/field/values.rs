@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use arrow_array::builder::{BinaryBuilder, StringBuilder};
+use arrow_array::builder::BinaryBuilder;
 use arrow_array::types::{
     Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimestampNanosecondType,
     UInt8Type, UInt16Type, UInt32Type, UInt64Type,
@@ -18,7 +18,7 @@ use arrow_array::{
     Array, ArrayRef, BinaryArray, BooleanArray, PrimitiveArray, StringArray,
     TimestampNanosecondArray, UInt16Array,
 };
-use arrow_buffer::ScalarBuffer;
+use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, TimeUnit};
 use serde_json::value::RawValue;
 
@@ -371,14 +371,43 @@ impl From<BooleanArray> for FieldValues {
     }
 }
 
-/// Builds a string array, sizing the data buffer up front when the input is a slice-backed vector.
-fn strings_into_array<S: AsRef<str>>(values: Vec<Option<S>>) -> ArrayRef {
-    let bytes = values.iter().flatten().map(|s| s.as_ref().len()).sum();
-    let mut builder = StringBuilder::with_capacity(values.len(), bytes);
-    for value in &values {
-        builder.append_option(value.as_ref().map(AsRef::as_ref));
+/// Builds a string array in one pass into exactly sized offset, data and validity buffers.
+///
+/// # Panics
+///
+/// When the strings total more than `i32::MAX` bytes (Arrow `Utf8` offsets are `i32`), as
+/// arrow-rs's own builders do.
+fn strings_into_array<S: AsRef<str>>(values: &[Option<S>]) -> ArrayRef {
+    let total: usize = values.iter().flatten().map(|s| s.as_ref().len()).sum();
+    assert!(
+        i32::try_from(total).is_ok(),
+        "string column exceeds the 2 GiB Utf8 limit"
+    );
+    let mut offsets: Vec<i32> = Vec::with_capacity(values.len() + 1);
+    let mut data: Vec<u8> = Vec::with_capacity(total);
+    let mut validity = BooleanBufferBuilder::new(values.len());
+    offsets.push(0);
+    for value in values {
+        if let Some(s) = value {
+            data.extend_from_slice(s.as_ref().as_bytes());
+        }
+        validity.append(value.is_some());
+        // Cannot truncate: the total was checked above.
+        offsets.push(data.len() as i32);
     }
-    Arc::new(builder.finish())
+    let nulls = NullBuffer::new(validity.finish());
+    let nulls = (nulls.null_count() > 0).then_some(nulls);
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+    // The data is concatenated `str`s, so validation cannot fail; arrow re-checks UTF-8 anyway.
+    match StringArray::try_new(offsets, Buffer::from_vec(data), nulls) {
+        Ok(array) => Arc::new(array),
+        Err(_) => Arc::new(
+            values
+                .iter()
+                .map(|v| v.as_ref().map(AsRef::as_ref))
+                .collect::<StringArray>(),
+        ),
+    }
 }
 
 macro_rules! string_element {
@@ -388,12 +417,8 @@ macro_rules! string_element {
             const FIELD_TYPE: FieldType = FieldType::String;
 
             fn vec_into_array(values: Vec<Self>) -> ArrayRef {
-                let bytes = values.iter().map(|s| AsRef::<str>::as_ref(s).len()).sum();
-                let mut builder = StringBuilder::with_capacity(values.len(), bytes);
-                for value in &values {
-                    builder.append_value(value);
-                }
-                Arc::new(builder.finish())
+                let values: Vec<Option<Self>> = values.into_iter().map(Some).collect();
+                strings_into_array(&values)
             }
 
             fn iter_into_array<I: IntoIterator<Item = Self>>(values: I) -> ArrayRef {
@@ -401,7 +426,7 @@ macro_rules! string_element {
             }
 
             fn options_into_array<I: IntoIterator<Item = Option<Self>>>(values: I) -> ArrayRef {
-                strings_into_array(values.into_iter().collect())
+                strings_into_array(&values.into_iter().collect::<Vec<_>>())
             }
         }
     )*};

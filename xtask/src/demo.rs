@@ -1,0 +1,157 @@
+//! `cargo xtask demo [--release]`: the SDK's main job in one command.
+//!
+//! Builds the example data source (`examples/bench-datasource`), starts it
+//! through plugin-testkit exactly as Grafana starts a plugin (environment,
+//! handshake, gRPC over the announced unix socket), then drives it like
+//! Grafana would: a health check, a query, two resource calls and a few
+//! packets of a live stream, printing every decoded frame as a table.
+//! Finally it shuts the plugin down with go-plugin's `Shutdown` call.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use plugin_backend::{
+    CallResourceRequest, CheckHealthRequest, DataQuery, DataSourceInstanceSettings, PluginContext, QueryDataRequest,
+    RunStreamRequest,
+};
+use plugin_data::Frame;
+use plugin_testkit::{PluginLauncher, RunningPlugin};
+use serde_json::Value;
+
+/// The example the demo drives.
+const PACKAGE: &str = "bench-datasource";
+/// Its binary, named after plugin.json's `executable`.
+const BINARY: &str = "gpx_bench-datasource";
+/// Its plugin id.
+const PLUGIN_ID: &str = "acme-bench-datasource";
+
+pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
+    let release = match args {
+        [] => false,
+        [flag] if flag == "--release" => true,
+        _ => bail!("usage: cargo xtask demo [--release]"),
+    };
+    println!("==> building {PACKAGE}");
+    let binary = build_binary(&crate::project_root().join("Cargo.toml"), PACKAGE, BINARY, release)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(drive(&binary))
+}
+
+async fn drive(binary: &Path) -> anyhow::Result<()> {
+    println!("==> starting {} as Grafana does", binary.display());
+    let plugin = PluginLauncher::new(binary).launch().await.context("the plugin did not start")?;
+    println!(
+        "    handshake: {} (pid {}, {:.1} ms from spawn to handshake)",
+        plugin.handshake().address,
+        plugin.pid().unwrap_or_default(),
+        plugin.startup_time().as_secs_f64() * 1000.0
+    );
+    let outcome = exercise(&plugin).await;
+    print_logs(&plugin);
+    println!("==> shutting down");
+    let status = plugin.shutdown().await?;
+    println!("    plugin exited: {status}");
+    outcome
+}
+
+/// What Grafana sends for a configured instance of the data source.
+fn plugin_context() -> PluginContext {
+    let mut settings = DataSourceInstanceSettings::default();
+    settings.uid = "demo".to_owned();
+    settings.name = "Bench (demo)".to_owned();
+    PluginContext::new(PLUGIN_ID).with_data_source_instance_settings(settings)
+}
+
+async fn exercise(plugin: &RunningPlugin) -> anyhow::Result<()> {
+    let client = plugin.client();
+
+    println!("\n==> CheckHealth");
+    let health = client.check_health(CheckHealthRequest::new(plugin_context())).await?;
+    println!("    {:?}: {}", health.status, health.message);
+
+    println!("\n==> QueryData {{\"rows\": 8}} as refId A");
+    let query = DataQuery::new("A", r#"{"rows": 8}"#);
+    let response = client.query_data(QueryDataRequest::new(plugin_context(), vec![query])).await?;
+    for (ref_id, answer) in plugin_testkit::responses_in_ref_id_order(&response) {
+        if let Some(error) = &answer.error {
+            println!("    {ref_id}: error {error}");
+        }
+        for frame in &answer.frames {
+            print_frame(frame)?;
+        }
+    }
+
+    println!("\n==> CallResource POST echo");
+    let mut post = CallResourceRequest::new(http::Method::POST, "echo");
+    post.plugin_context = plugin_context();
+    post.body = "hello from cargo xtask demo".into();
+    let echoed = client.call_resource(post).await?;
+    println!("    {:?} {}", echoed.status, String::from_utf8_lossy(&echoed.body));
+
+    println!("\n==> CallResource GET echo?verbose=1");
+    let mut get = CallResourceRequest::new(http::Method::GET, "echo");
+    get.plugin_context = plugin_context();
+    get.url = "echo?verbose=1".to_owned();
+    let described = client.call_resource(get).await?;
+    println!("    {:?} {}", described.status, String::from_utf8_lossy(&described.body));
+
+    println!("\n==> RunStream ticks (4 packets)");
+    let mut run = RunStreamRequest::default();
+    run.plugin_context = plugin_context();
+    run.path = "ticks".to_owned();
+    let mut packets = client.run_stream(run).await?;
+    for _ in 0..4 {
+        let next = tokio::time::timeout(Duration::from_secs(5), packets.next_frame()).await;
+        match next.context("no stream packet within 5 s")?? {
+            Some(frame) => print_frame(&frame)?,
+            None => bail!("the stream ended early"),
+        }
+    }
+    // Dropping the stream cancels RunStream, as Grafana does when the last
+    // subscriber leaves.
+    drop(packets);
+    Ok(())
+}
+
+fn print_frame(frame: &Frame) -> anyhow::Result<()> {
+    for line in frame.to_table(10, 12)?.lines() {
+        println!("    {line}");
+    }
+    Ok(())
+}
+
+fn print_logs(plugin: &RunningPlugin) {
+    let entries = plugin.stderr().entries();
+    println!("\n==> the plugin's log ({} hclog lines on stderr; last 5)", entries.len());
+    for entry in entries.iter().rev().take(5).rev() {
+        println!("    [{}] {}", entry.level, entry.message);
+    }
+}
+
+/// Builds binary `bin` of package `package` in the workspace of `manifest`
+/// and returns its path, as cargo reports it (so `CARGO_TARGET_DIR` and
+/// friends are honoured). Compiler output goes to the terminal.
+pub(crate) fn build_binary(manifest: &Path, package: &str, bin: &str, release: bool) -> anyhow::Result<PathBuf> {
+    let mut command = Command::new(crate::ci::cargo());
+    command
+        .args(["build", "--manifest-path"])
+        .arg(manifest)
+        .args(["--package", package, "--bin", bin, "--message-format=json-render-diagnostics"])
+        .stdout(Stdio::piped());
+    if release {
+        command.arg("--release");
+    }
+    let output = command.output().with_context(|| format!("cannot run cargo build for {package}"))?;
+    if !output.status.success() {
+        bail!("cargo build of {package} failed ({})", output.status);
+    }
+    // One JSON message per line; the artifact of our binary names its path.
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|message| message["reason"] == "compiler-artifact" && message["target"]["name"] == bin)
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .with_context(|| format!("cargo built {package} but reported no executable {bin}"))
+}
