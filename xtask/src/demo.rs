@@ -9,12 +9,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use plugin_backend::{
     CallResourceRequest, CheckHealthRequest, DataQuery, DataSourceInstanceSettings, PluginContext, QueryDataRequest,
-    RunStreamRequest,
+    RunStreamRequest, TimeRange,
 };
 use plugin_data::Frame;
 use plugin_testkit::{PluginLauncher, RunningPlugin};
@@ -71,8 +71,8 @@ async fn exercise(plugin: &RunningPlugin) -> anyhow::Result<()> {
     let health = client.check_health(CheckHealthRequest::new(plugin_context())).await?;
     println!("    {:?}: {}", health.status, health.message);
 
-    println!("\n==> QueryData {{\"rows\": 8}} as refId A");
-    let query = DataQuery::new("A", r#"{"rows": 8}"#);
+    println!("\n==> QueryData {{\"rows\": 8}} as refId A, over the last hour");
+    let query = DataQuery::new("A", r#"{"rows": 8}"#).with_time_range(last_hour()?);
     let response = client.query_data(QueryDataRequest::new(plugin_context(), vec![query])).await?;
     for (ref_id, answer) in plugin_testkit::responses_in_ref_id_order(&response) {
         if let Some(error) = &answer.error {
@@ -102,17 +102,32 @@ async fn exercise(plugin: &RunningPlugin) -> anyhow::Result<()> {
     run.plugin_context = plugin_context();
     run.path = "ticks".to_owned();
     let mut packets = client.run_stream(run).await?;
-    for _ in 0..4 {
+    for packet in 0..4 {
         let next = tokio::time::timeout(Duration::from_secs(5), packets.next_frame()).await;
-        match next.context("no stream packet within 5 s")?? {
-            Some(frame) => print_frame(&frame)?,
-            None => bail!("the stream ended early"),
+        let frame = next.context("no stream packet within 5 s")??.context("the stream ended early")?;
+        if packet == 0 {
+            print_frame(&frame)?;
+        } else {
+            // The schema is known by now: one line per packet is enough.
+            let cells: Vec<String> = frame
+                .fields()
+                .iter()
+                .map(|field| format!("{}={}", field.name(), field.get(0).map(|v| v.to_string()).unwrap_or_default()))
+                .collect();
+            println!("    packet {packet}: {}", cells.join(" "));
         }
     }
     // Dropping the stream cancels RunStream, as Grafana does when the last
     // subscriber leaves.
     drop(packets);
     Ok(())
+}
+
+/// The hour before now, as Grafana's default dashboard range.
+fn last_hour() -> anyhow::Result<TimeRange> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH)?;
+    let now_ms = i64::try_from(now.as_millis())?;
+    Ok(TimeRange::from_epoch_millis(now_ms - 3_600_000, now_ms)?)
 }
 
 fn print_frame(frame: &Frame) -> anyhow::Result<()> {

@@ -160,8 +160,8 @@ impl ConnectorInner {
         let (stream, proxied) = match self.proxy.route(&uri) {
             None => (self.dial(host, port).await?, false),
             Some(route) => {
-                let proxy_address = authority_of(&route.proxy)?;
-                let stream = self.dial(&proxy_address.0, proxy_address.1).await?;
+                let (proxy_host, proxy_port) = authority_of(&route.proxy)?;
+                let stream = self.dial(&proxy_host, proxy_port).await?;
                 if is_https {
                     let tunnelled = tunnel(
                         stream,

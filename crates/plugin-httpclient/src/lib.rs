@@ -28,8 +28,6 @@
 //! assert_eq!(options.timeouts.request, Some(std::time::Duration::from_secs(10)));
 //! assert!(!format!("{options:?}").contains("s3cret"), "secrets are redacted");
 //!
-//! # let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-//! # let _guard = runtime.enter();
 //! let client = HttpClient::new(options)?;
 //! # drop(client);
 //! # Ok(())

@@ -190,6 +190,26 @@ pub struct SecureSocksProxyOptions {
     pub transport: SecureSocksProxyTransport,
 }
 
+impl SecureSocksProxyOptions {
+    /// Options for the proxy at `proxy_address` (`host:port`) with the Go
+    /// SDK's default timeouts (30 s dial, 30 s keep-alive).
+    pub fn new(
+        proxy_address: impl Into<String>,
+        username: impl Into<String>,
+        password: impl Into<Secret>,
+        transport: SecureSocksProxyTransport,
+    ) -> Self {
+        Self {
+            proxy_address: proxy_address.into(),
+            username: username.into(),
+            password: password.into(),
+            timeout: Duration::from_secs(30),
+            keep_alive: Duration::from_secs(30),
+            transport,
+        }
+    }
+}
+
 /// How the plugin connects to the secure SOCKS proxy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -18,7 +18,7 @@ use crate::{
     options::{
         BasicAuth, DataSourceLabels, HttpClientOptions, PluginInfo, Secret, TlsOptions, TlsVersion,
     },
-    proxy::{ProxyOptions, SecureSocksProxyOptions, SecureSocksProxyTransport},
+    proxy::{SecureSocksProxyOptions, SecureSocksProxyTransport},
 };
 
 /// Grafana configuration key of the response size limit in bytes.
@@ -130,7 +130,8 @@ impl HttpClientOptions {
     /// Builds client options from data source settings, reading every key
     /// the Go SDK reads (see the crate documentation for the table).
     ///
-    /// The proxy environment comes from the process environment; replace
+    /// The proxy comes from the process environment (as with
+    /// [`HttpClientOptions::default`]); replace
     /// [`HttpClientOptions::proxy`] afterwards to set it explicitly. TLS
     /// material is parsed here so that a bad PEM is reported now, naming
     /// its key.
@@ -170,7 +171,6 @@ impl HttpClientOptions {
         }
         options.response_limit = config.response_limit()?;
         options.secure_socks_proxy = secure_socks_proxy(settings, &reader, &config)?;
-        options.proxy = ProxyOptions::from_env();
 
         if let Some(tls) = &options.tls {
             crate::tls::client_config(tls)?;

@@ -8,6 +8,7 @@ use std::{collections::HashMap, sync::Arc};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
+use plugin_httpclient::middleware::tracing::{TracePropagator, TracingLayer};
 use plugin_httpclient::{
     BasicAuth, DataSourceLabels, DataSourceSettings, Endpoint, Error, ErrorSource,
     ForwardedHeaders, GrafanaUserAgent, HttpClient, HttpClientOptions, Middleware, PluginInfo,
@@ -407,4 +408,43 @@ async fn invalid_request_uris_are_plugin_errors() {
     let error = client.get("ftp://127.0.0.1/file").await.unwrap_err();
     assert_eq!(error.error_source(), ErrorSource::Plugin, "{error:?}");
     assert!(error.to_string().contains("scheme"), "{error}");
+}
+
+/// Writes a fixed W3C trace context, standing in for OpenTelemetry's.
+#[derive(Debug)]
+struct FixedTraceContext;
+
+impl TracePropagator for FixedTraceContext {
+    fn inject(&self, _span: &tracing::Span, headers: &mut HeaderMap) {
+        headers.insert(
+            "traceparent",
+            HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_tracing_middleware_injects_propagation_headers() {
+    let address = spawn(echo()).await;
+    let options = options();
+    let tracing_layer =
+        TracingLayer::from_options(&options).with_propagator(Arc::new(FixedTraceContext));
+    let mut builder = HttpClient::builder(options);
+    let stack = builder.middleware_mut();
+    stack.remove(middleware::TRACING);
+    stack.push_outermost(Middleware::new(middleware::TRACING, tracing_layer));
+    let body = builder
+        .build()
+        .unwrap()
+        .get(format!("http://{address}/"))
+        .await
+        .unwrap()
+        .into_body()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        echoed(&body, "traceparent"),
+        ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]
+    );
 }

@@ -45,17 +45,27 @@ impl BuildInfo {
     /// JSON, else (when unset or malformed) from the plugin crate's name and
     /// version. Use the [`build_info!`](crate::build_info) macro rather than
     /// calling this.
-    pub fn from_build_env(build_info_json: Option<&str>, crate_name: &str, crate_version: &str) -> Self {
-        build_info_json.and_then(|json| serde_json::from_str(json).ok()).unwrap_or_else(|| BuildInfo {
-            time: None,
-            plugin_id: crate_name.to_owned(),
-            version: crate_version.to_owned(),
-        })
+    pub fn from_build_env(
+        build_info_json: Option<&str>,
+        crate_name: &str,
+        crate_version: &str,
+    ) -> Self {
+        build_info_json
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_else(|| BuildInfo {
+                time: None,
+                plugin_id: crate_name.to_owned(),
+                version: crate_version.to_owned(),
+            })
     }
 
     /// Build information naming only a plugin id.
     pub fn for_plugin(plugin_id: impl Into<String>) -> Self {
-        BuildInfo { time: None, plugin_id: plugin_id.into(), version: String::new() }
+        BuildInfo {
+            time: None,
+            plugin_id: plugin_id.into(),
+            version: String::new(),
+        }
     }
 
     /// The JSON `-buildinfo` prints.
@@ -96,9 +106,14 @@ impl Flags {
     pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Self {
         let mut flags = Flags::default();
         for arg in args {
-            let Some(flag) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) else { continue };
+            let Some(flag) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) else {
+                continue;
+            };
             let (name, value) = match flag.split_once('=') {
-                Some((name, value)) => (name, matches!(value, "1" | "t" | "T" | "true" | "TRUE" | "True")),
+                Some((name, value)) => (
+                    name,
+                    matches!(value, "1" | "t" | "T" | "true" | "TRUE" | "True"),
+                ),
                 None => (flag, true),
             };
             match name {
@@ -127,7 +142,10 @@ mod tests {
     #[test]
     fn malformed_build_info_falls_back_to_the_crate() {
         let info = BuildInfo::from_build_env(Some("{not json"), "gpx", "0.3.0");
-        assert_eq!((info.plugin_id.as_str(), info.version.as_str()), ("gpx", "0.3.0"));
+        assert_eq!(
+            (info.plugin_id.as_str(), info.version.as_str()),
+            ("gpx", "0.3.0")
+        );
         assert_eq!(info.to_json(), r#"{"pluginID":"gpx","version":"0.3.0"}"#);
     }
 

@@ -47,7 +47,11 @@ use crate::manage::ManageOptions;
 ///     .await
 /// }
 /// ```
-pub async fn manage<F, Fut, I>(plugin_id: &str, factory: F, options: ManageOptions) -> Result<(), Error>
+pub async fn manage<F, Fut, I>(
+    plugin_id: &str,
+    factory: F,
+    options: ManageOptions,
+) -> Result<(), Error>
 where
     F: Fn(Arc<DataSourceInstanceSettings>, PluginContext) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<I, plugin_backend::Error>> + Send + 'static,

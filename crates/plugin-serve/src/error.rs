@@ -78,11 +78,18 @@ pub enum Error {
 impl Error {
     /// An [`Error::Io`] saying what was being done.
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
     }
 
     /// An [`Error::InvalidEnvironment`].
     pub(crate) fn invalid_env(name: &str, value: &str, reason: impl Into<String>) -> Self {
-        Error::InvalidEnvironment { name: name.to_owned(), value: value.to_owned(), reason: reason.into() }
+        Error::InvalidEnvironment {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            reason: reason.into(),
+        }
     }
 }

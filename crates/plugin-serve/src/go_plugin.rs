@@ -16,7 +16,9 @@
 use std::pin::Pin;
 
 use futures_util::stream::{self, Stream, StreamExt};
-use plugin_proto::go_plugin::{self, grpc_broker_server, grpc_controller_server, grpc_stdio_server};
+use plugin_proto::go_plugin::{
+    self, grpc_broker_server, grpc_controller_server, grpc_stdio_server,
+};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::shutdown::Shutdown;
@@ -42,7 +44,10 @@ pub(crate) struct Controller {
 
 #[tonic::async_trait]
 impl grpc_controller_server::GrpcController for Controller {
-    async fn shutdown(&self, _: Request<go_plugin::Empty>) -> Result<Response<go_plugin::Empty>, Status> {
+    async fn shutdown(
+        &self,
+        _: Request<go_plugin::Empty>,
+    ) -> Result<Response<go_plugin::Empty>, Status> {
         tracing::debug!("the host asked the plugin to shut down");
         self.shutdown.trigger();
         Ok(Response::new(go_plugin::Empty {}))
@@ -59,7 +64,10 @@ pub(crate) struct Stdio {
 impl grpc_stdio_server::GrpcStdio for Stdio {
     type StreamStdioStream = IdleStream<go_plugin::StdioData>;
 
-    async fn stream_stdio(&self, _: Request<()>) -> Result<Response<Self::StreamStdioStream>, Status> {
+    async fn stream_stdio(
+        &self,
+        _: Request<()>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
         Ok(Response::new(idle_until(self.shutdown.clone(), ())))
     }
 }
@@ -78,6 +86,9 @@ impl grpc_broker_server::GrpcBroker for Broker {
         &self,
         request: Request<Streaming<go_plugin::ConnInfo>>,
     ) -> Result<Response<Self::StartStreamStream>, Status> {
-        Ok(Response::new(idle_until(self.shutdown.clone(), request.into_inner())))
+        Ok(Response::new(idle_until(
+            self.shutdown.clone(),
+            request.into_inner(),
+        )))
     }
 }

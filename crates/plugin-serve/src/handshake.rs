@@ -86,7 +86,11 @@ impl HostEnvironment {
 
     /// Checks the magic cookie.
     pub fn check_magic_cookie(&self) -> Result<(), Error> {
-        if self.started_by_grafana() { Ok(()) } else { Err(Error::NotStartedByGrafana) }
+        if self.started_by_grafana() {
+            Ok(())
+        } else {
+            Err(Error::NotStartedByGrafana)
+        }
     }
 
     /// The protocol version to announce, and a warning when the host does
@@ -99,8 +103,10 @@ impl HostEnvironment {
         let Some(offered) = &self.protocol_versions else {
             return (APP_PROTOCOL_VERSION, None);
         };
-        let speaks_ours =
-            offered.split(',').filter_map(|version| version.trim().parse::<u32>().ok()).any(|v| v == APP_PROTOCOL_VERSION);
+        let speaks_ours = offered
+            .split(',')
+            .filter_map(|version| version.trim().parse::<u32>().ok())
+            .any(|v| v == APP_PROTOCOL_VERSION);
         if speaks_ours {
             (APP_PROTOCOL_VERSION, None)
         } else {
@@ -151,7 +157,12 @@ impl HandshakeLine {
     /// The line for a plugin listening on `address`, speaking protocol
     /// version 2, without TLS.
     pub fn new(network: Network, address: impl Into<String>) -> Self {
-        HandshakeLine { network, address: address.into(), protocol_version: APP_PROTOCOL_VERSION, server_certificate: true }
+        HandshakeLine {
+            network,
+            address: address.into(),
+            protocol_version: APP_PROTOCOL_VERSION,
+            server_certificate: true,
+        }
     }
 
     /// This line with another application protocol version.
@@ -198,13 +209,19 @@ mod tests {
     use super::*;
 
     fn env_with_versions(versions: &str) -> HostEnvironment {
-        HostEnvironment { protocol_versions: Some(versions.to_owned()), ..HostEnvironment::default() }
+        HostEnvironment {
+            protocol_versions: Some(versions.to_owned()),
+            ..HostEnvironment::default()
+        }
     }
 
     #[test]
     fn the_cookie_must_match_exactly() {
         let mut env = HostEnvironment::default();
-        assert!(matches!(env.check_magic_cookie(), Err(Error::NotStartedByGrafana)));
+        assert!(matches!(
+            env.check_magic_cookie(),
+            Err(Error::NotStartedByGrafana)
+        ));
         env.magic_cookie = Some("app".into());
         assert!(env.check_magic_cookie().is_err());
         env.magic_cookie = Some(MAGIC_COOKIE_VALUE.into());
@@ -213,9 +230,18 @@ mod tests {
 
     #[test]
     fn version_two_is_negotiated_from_the_hosts_list() {
-        assert_eq!(env_with_versions("2").negotiate_protocol_version(), (2, None));
-        assert_eq!(env_with_versions("1, 2,x").negotiate_protocol_version(), (2, None));
-        assert_eq!(HostEnvironment::default().negotiate_protocol_version(), (2, None));
+        assert_eq!(
+            env_with_versions("2").negotiate_protocol_version(),
+            (2, None)
+        );
+        assert_eq!(
+            env_with_versions("1, 2,x").negotiate_protocol_version(),
+            (2, None)
+        );
+        assert_eq!(
+            HostEnvironment::default().negotiate_protocol_version(),
+            (2, None)
+        );
         let (version, warning) = env_with_versions("1,3").negotiate_protocol_version();
         assert_eq!(version, 2);
         assert!(warning.is_some());
@@ -223,9 +249,14 @@ mod tests {
 
     #[test]
     fn lines_have_the_go_plugin_layout() {
-        assert_eq!(HandshakeLine::new(Network::Tcp, "127.0.0.1:10000").to_string(), "1|2|tcp|127.0.0.1:10000|grpc|");
         assert_eq!(
-            HandshakeLine::new(Network::Tcp, ":1234").without_certificate_field().to_string(),
+            HandshakeLine::new(Network::Tcp, "127.0.0.1:10000").to_string(),
+            "1|2|tcp|127.0.0.1:10000|grpc|"
+        );
+        assert_eq!(
+            HandshakeLine::new(Network::Tcp, ":1234")
+                .without_certificate_field()
+                .to_string(),
             "1|2|tcp|:1234|grpc"
         );
     }

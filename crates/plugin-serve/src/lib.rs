@@ -98,5 +98,7 @@ mod telemetry;
 pub use buildinfo::{BUILD_INFO_ENV, BuildInfo};
 pub use error::Error;
 pub use manage::{ManageOptions, serve};
-pub use server::{DEFAULT_MAX_RECEIVE_MESSAGE_SIZE, DEFAULT_SHUTDOWN_TIMEOUT, HEALTH_SERVICE_NAME, ServeOptions};
+pub use server::{
+    DEFAULT_MAX_RECEIVE_MESSAGE_SIZE, DEFAULT_SHUTDOWN_TIMEOUT, HEALTH_SERVICE_NAME, ServeOptions,
+};
 pub use shutdown::Shutdown;

@@ -24,9 +24,15 @@ use crate::handshake::{HostEnvironment, Network};
 pub(crate) enum PluginListener {
     /// A unix socket and the guard that removes its file.
     #[cfg(unix)]
-    Unix { listener: UnixListener, socket_file: SocketFile },
+    Unix {
+        listener: UnixListener,
+        socket_file: SocketFile,
+    },
     /// A TCP socket on the loopback interface.
-    Tcp { listener: TcpListener, address: SocketAddr },
+    Tcp {
+        listener: TcpListener,
+        address: SocketAddr,
+    },
 }
 
 impl PluginListener {
@@ -63,7 +69,10 @@ impl PluginListener {
     /// A unix socket named like go-plugin's in the host's socket directory.
     #[cfg(unix)]
     pub(crate) fn bind_unix(env: &HostEnvironment) -> Result<Self, Error> {
-        let dir = env.unix_socket_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let dir = env
+            .unix_socket_dir
+            .clone()
+            .unwrap_or_else(std::env::temp_dir);
         let mut last_error = None;
         // A name can be taken by another process between our choice and the
         // bind; a few fresh names make that race harmless.
@@ -75,10 +84,18 @@ impl PluginListener {
                     if let Some(group) = &env.unix_socket_group {
                         socket_file.make_group_writable(group)?;
                     }
-                    return Ok(PluginListener::Unix { listener, socket_file });
+                    return Ok(PluginListener::Unix {
+                        listener,
+                        socket_file,
+                    });
                 }
                 Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => last_error = Some(err),
-                Err(err) => return Err(Error::Listen { address: path.display().to_string(), source: err }),
+                Err(err) => {
+                    return Err(Error::Listen {
+                        address: path.display().to_string(),
+                        source: err,
+                    });
+                }
             }
         }
         Err(Error::Listen {
@@ -109,7 +126,9 @@ impl PluginListener {
 
     /// Serves an already bound TCP listener.
     pub(crate) fn from_tcp(listener: TcpListener) -> Result<Self, Error> {
-        let address = listener.local_addr().map_err(|err| Error::io("reading the listening address", err))?;
+        let address = listener
+            .local_addr()
+            .map_err(|err| Error::io("reading the listening address", err))?;
         Ok(PluginListener::Tcp { listener, address })
     }
 }
@@ -120,13 +139,20 @@ fn port_range(env: &HostEnvironment) -> Result<(u16, u16), Error> {
     let parse = |name: &str, value: &Option<String>| -> Result<u16, Error> {
         match value {
             None => Ok(0),
-            Some(text) => text.trim().parse().map_err(|_| Error::invalid_env(name, text, "not a port number")),
+            Some(text) => text
+                .trim()
+                .parse()
+                .map_err(|_| Error::invalid_env(name, text, "not a port number")),
         }
     };
     let min = parse("PLUGIN_MIN_PORT", &env.min_port)?;
     let max = parse("PLUGIN_MAX_PORT", &env.max_port)?;
     if min > max {
-        return Err(Error::invalid_env("PLUGIN_MIN_PORT", &min.to_string(), format!("greater than PLUGIN_MAX_PORT={max}")));
+        return Err(Error::invalid_env(
+            "PLUGIN_MIN_PORT",
+            &min.to_string(),
+            format!("greater than PLUGIN_MAX_PORT={max}"),
+        ));
     }
     Ok((min, max))
 }
@@ -138,7 +164,8 @@ fn unique_suffix(attempt: u32) -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| elapsed.subsec_nanos())
         .unwrap_or_default();
-    ((u64::from(std::process::id()) << 32) | u64::from(nanos)).wrapping_add(u64::from(attempt).wrapping_mul(7919))
+    ((u64::from(std::process::id()) << 32) | u64::from(nanos))
+        .wrapping_add(u64::from(attempt).wrapping_mul(7919))
         % 10_000_000_000
 }
 
@@ -157,9 +184,15 @@ impl SocketFile {
     fn make_group_writable(&self, group: &str) -> Result<(), Error> {
         use std::os::unix::fs::PermissionsExt;
 
-        let gid = group_id(group).ok_or_else(|| Error::invalid_env("PLUGIN_UNIX_SOCKET_GROUP", group, "no such group"))?;
-        std::os::unix::fs::chown(&self.path, None, Some(gid))
-            .map_err(|err| Error::io(format!("changing the group of {}", self.path.display()), err))?;
+        let gid = group_id(group).ok_or_else(|| {
+            Error::invalid_env("PLUGIN_UNIX_SOCKET_GROUP", group, "no such group")
+        })?;
+        std::os::unix::fs::chown(&self.path, None, Some(gid)).map_err(|err| {
+            Error::io(
+                format!("changing the group of {}", self.path.display()),
+                err,
+            )
+        })?;
         std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o660))
             .map_err(|err| Error::io(format!("changing the mode of {}", self.path.display()), err))
     }
@@ -203,13 +236,23 @@ mod tests {
     #[tokio::test]
     async fn unix_sockets_are_created_in_the_hosts_directory_and_removed() {
         let dir = tempfile::tempdir().unwrap();
-        let env = HostEnvironment { unix_socket_dir: Some(dir.path().to_owned()), ..HostEnvironment::default() };
+        let env = HostEnvironment {
+            unix_socket_dir: Some(dir.path().to_owned()),
+            ..HostEnvironment::default()
+        };
         let listener = PluginListener::bind(&env).await.unwrap();
         assert_eq!(listener.network(), Network::Unix);
-        let PluginListener::Unix { socket_file, .. } = &listener else { unreachable!() };
+        let PluginListener::Unix { socket_file, .. } = &listener else {
+            unreachable!()
+        };
         let path = socket_file.path().to_owned();
         assert!(path.starts_with(dir.path()));
-        assert!(path.file_name().unwrap().to_string_lossy().starts_with("plugin"));
+        assert!(
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("plugin")
+        );
         assert!(path.exists());
         drop(listener);
         assert!(!path.exists());
@@ -232,9 +275,23 @@ mod tests {
 
     #[tokio::test]
     async fn bad_port_ranges_are_errors() {
-        let env = HostEnvironment { min_port: Some("9".into()), max_port: Some("x".into()), ..HostEnvironment::default() };
-        assert!(matches!(PluginListener::bind_tcp(&env).await, Err(Error::InvalidEnvironment { .. })));
-        let env = HostEnvironment { min_port: Some("9".into()), max_port: Some("8".into()), ..HostEnvironment::default() };
-        assert!(matches!(PluginListener::bind_tcp(&env).await, Err(Error::InvalidEnvironment { .. })));
+        let env = HostEnvironment {
+            min_port: Some("9".into()),
+            max_port: Some("x".into()),
+            ..HostEnvironment::default()
+        };
+        assert!(matches!(
+            PluginListener::bind_tcp(&env).await,
+            Err(Error::InvalidEnvironment { .. })
+        ));
+        let env = HostEnvironment {
+            min_port: Some("9".into()),
+            max_port: Some("8".into()),
+            ..HostEnvironment::default()
+        };
+        assert!(matches!(
+            PluginListener::bind_tcp(&env).await,
+            Err(Error::InvalidEnvironment { .. })
+        ));
     }
 }

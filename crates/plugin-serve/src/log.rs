@@ -35,11 +35,11 @@ use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Record};
 use tracing::{Event, Id, Level, Subscriber};
+use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::Layer;
 
 /// go-plugin's timestamp layout, `2006-01-02T15:04:05.000000Z07:00`, for
 /// chrono, in UTC.
@@ -50,8 +50,16 @@ pub const LOG_LEVEL_ENV: &str = "GF_PLUGIN_LOG_LEVEL";
 
 /// Targets whose debug output is per frame or per poll: capped at `info`
 /// unless a filter names them.
-const CHATTY_TARGETS: &[&str] =
-    &["h2", "hyper", "hyper_util", "tonic", "tower", "opentelemetry", "opentelemetry_sdk", "opentelemetry_otlp"];
+const CHATTY_TARGETS: &[&str] = &[
+    "h2",
+    "hyper",
+    "hyper_util",
+    "tonic",
+    "tower",
+    "opentelemetry",
+    "opentelemetry_sdk",
+    "opentelemetry_otlp",
+];
 
 /// A [`Layer`] writing every event as one hclog JSON line.
 ///
@@ -72,7 +80,9 @@ pub struct HclogLayer<W = fn() -> io::Stderr> {
 impl HclogLayer {
     /// A layer writing to stderr.
     pub fn new() -> Self {
-        HclogLayer { make_writer: io::stderr }
+        HclogLayer {
+            make_writer: io::stderr,
+        }
     }
 }
 
@@ -127,7 +137,12 @@ where
         if let Some(scope) = ctx.event_scope(event) {
             for span in scope.from_root() {
                 if let Some(fields) = span.extensions().get::<SpanFields>() {
-                    line.extend(fields.0.iter().map(|(key, value)| (key.clone(), value.clone())));
+                    line.extend(
+                        fields
+                            .0
+                            .iter()
+                            .map(|(key, value)| (key.clone(), value.clone())),
+                    );
                 }
             }
         }
@@ -143,7 +158,9 @@ where
         line.insert("@module".into(), Value::from(metadata.target()));
         line.insert("@timestamp".into(), Value::from(timestamp_now()));
 
-        let Ok(mut bytes) = serde_json::to_vec(&line) else { return };
+        let Ok(mut bytes) = serde_json::to_vec(&line) else {
+            return;
+        };
         bytes.push(b'\n');
         // One write per line, so lines from several threads never interleave
         // within the host's line reader. A failing stderr cannot be reported.
@@ -164,7 +181,9 @@ fn level_name(level: Level) -> &'static str {
 
 /// Now, in go-plugin's layout.
 fn timestamp_now() -> String {
-    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).format(TIMESTAMP_FORMAT).to_string()
+    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+        .format(TIMESTAMP_FORMAT)
+        .to_string()
 }
 
 /// Records fields into a JSON object, as hclog writes them: numbers and
@@ -222,7 +241,11 @@ pub fn filter_from_env() -> Targets {
 
 /// The filter text from the environment, if any.
 fn environment_filter() -> Option<String> {
-    [LOG_LEVEL_ENV, "RUST_LOG"].iter().find_map(|name| std::env::var(name).ok().filter(|value| !value.trim().is_empty()))
+    [LOG_LEVEL_ENV, "RUST_LOG"].iter().find_map(|name| {
+        std::env::var(name)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+    })
 }
 
 /// The filter for `spec`, and a warning when `spec` does not parse.
@@ -232,11 +255,16 @@ fn filter_from(spec: Option<&str>) -> (Targets, Option<String>) {
         Some((_, Ok(targets))) => (targets, None),
         Some((spec, Err(err))) => (
             Targets::new().with_default(LevelFilter::DEBUG),
-            Some(format!("ignoring the log filter {spec:?}: {err}; logging at debug")),
+            Some(format!(
+                "ignoring the log filter {spec:?}: {err}; logging at debug"
+            )),
         ),
     };
     let default = targets.default_level().unwrap_or(LevelFilter::OFF);
-    let named: Vec<String> = targets.iter().map(|(target, _)| target.to_owned()).collect();
+    let named: Vec<String> = targets
+        .iter()
+        .map(|(target, _)| target.to_owned())
+        .collect();
     for chatty in CHATTY_TARGETS {
         if !named.iter().any(|target| target == chatty) {
             targets = targets.with_target(*chatty, default.min(LevelFilter::INFO));
@@ -248,13 +276,17 @@ fn filter_from(spec: Option<&str>) -> (Targets, Option<String>) {
 /// Installs [`HclogLayer`] (filtered by [`filter_from_env`]) and `extra`
 /// layers as the global subscriber, unless the plugin installed one
 /// already. Returns whether this call installed it.
-pub(crate) fn install(extra: Vec<Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync>>) -> bool {
+pub(crate) fn install(
+    extra: Vec<Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync>>,
+) -> bool {
     use tracing_subscriber::layer::SubscriberExt;
 
     let (filter, warning) = filter_from(environment_filter().as_deref());
     let mut layers = extra;
     layers.insert(0, HclogLayer::new().with_filter(filter).boxed());
-    let installed = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layers)).is_ok();
+    let installed =
+        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layers))
+            .is_ok();
     if let Some(warning) = warning {
         tracing::warn!("{warning}");
     }
@@ -291,21 +323,32 @@ mod tests {
 
     fn lines_of(f: impl FnOnce()) -> Vec<Map<String, Value>> {
         let buffer = Buffer::default();
-        let subscriber = tracing_subscriber::registry().with(HclogLayer::new().with_writer(buffer.clone()));
+        let subscriber =
+            tracing_subscriber::registry().with(HclogLayer::new().with_writer(buffer.clone()));
         tracing::subscriber::with_default(subscriber, f);
         let bytes = buffer.0.lock().unwrap().clone();
-        String::from_utf8(bytes).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+        String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
     }
 
     #[test]
     fn events_become_hclog_lines() {
         let lines = lines_of(|| {
-            let span = tracing::info_span!("request", endpoint = "queryData", rows = tracing::field::Empty);
+            let span = tracing::info_span!(
+                "request",
+                endpoint = "queryData",
+                rows = tracing::field::Empty
+            );
             let _entered = span.enter();
             span.record("rows", 3);
             tracing::warn!(rows = 42_u64, ok = true, ratio = 0.5, "query {} done", "A");
         });
-        let [line] = &lines[..] else { panic!("{lines:?}") };
+        let [line] = &lines[..] else {
+            panic!("{lines:?}")
+        };
         assert_eq!(line["@level"], "warn");
         assert_eq!(line["@message"], "query A done");
         assert_eq!(line["@module"], module_path!());
@@ -314,7 +357,10 @@ mod tests {
         assert_eq!(line["ok"], true);
         assert_eq!(line["ratio"], 0.5);
         let timestamp = line["@timestamp"].as_str().unwrap();
-        assert!(chrono::DateTime::parse_from_str(timestamp, "%Y-%m-%dT%H:%M:%S%.6f%:z").is_ok() || timestamp.ends_with('Z'));
+        assert!(
+            chrono::DateTime::parse_from_str(timestamp, "%Y-%m-%dT%H:%M:%S%.6f%:z").is_ok()
+                || timestamp.ends_with('Z')
+        );
         assert_eq!(timestamp.len(), "2026-11-21T10:00:00.123456Z".len());
     }
 
@@ -338,7 +384,10 @@ mod tests {
         let (filter, _) = filter_from(Some("warn,h2=trace"));
         assert!(filter.would_enable("h2", &Level::TRACE));
         assert!(!filter.would_enable("my_plugin", &Level::INFO));
-        assert!(!filter.would_enable("hyper", &Level::INFO), "chatty targets follow a stricter default");
+        assert!(
+            !filter.would_enable("hyper", &Level::INFO),
+            "chatty targets follow a stricter default"
+        );
 
         let (filter, warning) = filter_from(Some("loud=[=="));
         assert!(warning.is_some());

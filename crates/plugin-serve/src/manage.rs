@@ -66,15 +66,27 @@ use crate::standalone;
 ///
 /// [`datasource::manage`]: crate::datasource::manage
 /// [`app::manage`]: crate::app::manage
-pub async fn serve<H: Handler + 'static>(plugin_id: &str, handler: H, mut options: ServeOptions) -> Result<(), Error> {
+pub async fn serve<H: Handler + 'static>(
+    plugin_id: &str,
+    handler: H,
+    mut options: ServeOptions,
+) -> Result<(), Error> {
     let flags = Flags::from_process();
-    let build_info = options.build_info.clone().unwrap_or_else(|| BuildInfo::for_plugin(plugin_id));
+    let build_info = options
+        .build_info
+        .clone()
+        .unwrap_or_else(|| BuildInfo::for_plugin(plugin_id));
     if flags.build_info || flags.version {
-        let text = if flags.version { build_info.version.clone() } else { build_info.to_json() };
+        let text = if flags.version {
+            build_info.version.clone()
+        } else {
+            build_info.to_json()
+        };
         return print_line(&text);
     }
 
-    let telemetry = crate::telemetry::Telemetry::install(plugin_id, &build_info, options.install_logger);
+    let telemetry =
+        crate::telemetry::Telemetry::install(plugin_id, &build_info, options.install_logger);
     let result = run_mode(plugin_id, Arc::new(handler), flags, &options).await;
     if let Err(err) = &result {
         tracing::error!(error = %err, "the plugin stopped with an error");
@@ -96,7 +108,9 @@ async fn run_mode<H: Handler + 'static>(
     if flags.standalone {
         return serve_standalone(plugin_id, handler, options).await;
     }
-    let executable_dir = std::env::current_exe().ok().and_then(|path| path.parent().map(ToOwned::to_owned));
+    let executable_dir = std::env::current_exe()
+        .ok()
+        .and_then(|path| path.parent().map(ToOwned::to_owned));
     if let Some(target) = executable_dir.and_then(|dir| standalone::find_target(plugin_id, &dir)) {
         return run_locator(&target.address, options).await;
     }
@@ -115,9 +129,11 @@ async fn run_mode<H: Handler + 'static>(
     }
     let listener = PluginListener::bind(&env).await?;
     watch_signals(options.shutdown.clone(), SignalPolicy::Plugin)?;
-    let line = HandshakeLine::new(listener.network(), listener.address()).with_protocol_version(protocol_version);
+    let line = HandshakeLine::new(listener.network(), listener.address())
+        .with_protocol_version(protocol_version);
     tracing::debug!(network = listener.network().as_str(), address = %listener.address(), "plugin address");
-    line.print().map_err(|err| Error::io("printing the handshake", err))?;
+    line.print()
+        .map_err(|err| Error::io("printing the handshake", err))?;
     server::run(handler, listener, ServerKind::GoPlugin, options).await
 }
 
@@ -170,7 +186,9 @@ async fn run_locator(address: &str, options: &ServeOptions) -> Result<(), Error>
 fn print_line(text: &str) -> Result<(), Error> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{text}").and_then(|()| stdout.flush()).map_err(|err| Error::io("printing build information", err))
+    writeln!(stdout, "{text}")
+        .and_then(|()| stdout.flush())
+        .map_err(|err| Error::io("printing build information", err))
 }
 
 /// Options of [`datasource::manage`](crate::datasource::manage) and
@@ -233,6 +251,15 @@ impl fmt::Debug for ManageOptions {
 
 /// Wraps an instance-managed handler in the SDK's default middleware and
 /// serves it.
-pub(crate) async fn manage<H: Handler + 'static>(plugin_id: &str, handler: H, options: ManageOptions) -> Result<(), Error> {
-    serve(plugin_id, crate::middleware::with_default_middleware(handler), options.serve).await
+pub(crate) async fn manage<H: Handler + 'static>(
+    plugin_id: &str,
+    handler: H,
+    options: ManageOptions,
+) -> Result<(), Error> {
+    serve(
+        plugin_id,
+        crate::middleware::with_default_middleware(handler),
+        options.serve,
+    )
+    .await
 }

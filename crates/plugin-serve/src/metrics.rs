@@ -94,7 +94,11 @@ struct Rpc {
 /// Every RPC a plugin server answers, with its `grpc_type`.
 const KNOWN_RPCS: &[Rpc] = {
     const fn rpc(kind: &'static str, service: &'static str, method: &'static str) -> Rpc {
-        Rpc { kind, service, method }
+        Rpc {
+            kind,
+            service,
+            method,
+        }
     }
     const UNARY: &str = "unary";
     const SERVER_STREAM: &str = "server_stream";
@@ -123,7 +127,10 @@ impl Rpc {
     /// The RPC a request path (`/package.Service/Method`) names, if known.
     fn from_path(path: &str) -> Option<Rpc> {
         let (service, method) = path.strip_prefix('/')?.split_once('/')?;
-        KNOWN_RPCS.iter().copied().find(|rpc| rpc.service == service && rpc.method == method)
+        KNOWN_RPCS
+            .iter()
+            .copied()
+            .find(|rpc| rpc.service == service && rpc.method == method)
     }
 
     fn labels(&self) -> [&'static str; 3] {
@@ -157,7 +164,9 @@ fn code_name(code: tonic::Code) -> &'static str {
 
 /// The gRPC status code in a header map, if it has one.
 fn grpc_status(headers: &http::HeaderMap) -> Option<tonic::Code> {
-    headers.get("grpc-status").map(|value| tonic::Code::from_bytes(value.as_bytes()))
+    headers
+        .get("grpc-status")
+        .map(|value| tonic::Code::from_bytes(value.as_bytes()))
 }
 
 /// One RPC being measured; recorded as handled exactly once, when its
@@ -171,8 +180,15 @@ struct Measurement {
 
 impl Measurement {
     fn start(rpc: Rpc) -> Self {
-        GrpcServerMetrics::get().started.with_label_values(&rpc.labels()).inc();
-        Measurement { rpc, started: Instant::now(), code: None }
+        GrpcServerMetrics::get()
+            .started
+            .with_label_values(&rpc.labels())
+            .inc();
+        Measurement {
+            rpc,
+            started: Instant::now(),
+            code: None,
+        }
     }
 }
 
@@ -181,8 +197,14 @@ impl Drop for Measurement {
         let metrics = GrpcServerMetrics::get();
         let [kind, service, method] = self.rpc.labels();
         let code = code_name(self.code.unwrap_or(tonic::Code::Cancelled));
-        metrics.handled.with_label_values(&[kind, service, method, code]).inc();
-        metrics.handling_seconds.with_label_values(&self.rpc.labels()).observe(self.started.elapsed().as_secs_f64());
+        metrics
+            .handled
+            .with_label_values(&[kind, service, method, code])
+            .inc();
+        metrics
+            .handling_seconds
+            .with_label_values(&self.rpc.labels())
+            .observe(self.started.elapsed().as_secs_f64());
     }
 }
 
@@ -222,7 +244,10 @@ where
 
     fn call(&mut self, request: http::Request<RequestBody>) -> Self::Future {
         let measurement = Rpc::from_path(request.uri().path()).map(Measurement::start);
-        MeasuredFuture { inner: self.inner.call(request), measurement }
+        MeasuredFuture {
+            inner: self.inner.call(request),
+            measurement,
+        }
     }
 }
 
@@ -272,7 +297,10 @@ impl<B: Body> Body for MeasuredBody<B> {
     type Data = B::Data;
     type Error = B::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.project();
         let frame = ready!(this.inner.poll_frame(cx));
         if let (Some(Ok(frame)), Some(measurement)) = (&frame, this.measurement.as_mut())
@@ -300,7 +328,12 @@ mod tests {
     fn paths_name_known_rpcs_only() {
         let rpc = Rpc::from_path("/pluginv2.Data/QueryData").unwrap();
         assert_eq!(rpc.labels(), ["unary", "pluginv2.Data", "QueryData"]);
-        assert_eq!(Rpc::from_path("/plugin.GRPCBroker/StartStream").unwrap().kind, "bidi_stream");
+        assert_eq!(
+            Rpc::from_path("/plugin.GRPCBroker/StartStream")
+                .unwrap()
+                .kind,
+            "bidi_stream"
+        );
         assert_eq!(Rpc::from_path("/pluginv2.Data/Nope"), None);
         assert_eq!(Rpc::from_path("garbage"), None);
     }
@@ -319,7 +352,9 @@ mod tests {
         measurement.code = Some(tonic::Code::NotFound);
         drop(measurement);
         assert_eq!(handled(), before + 1);
-        let text = prometheus::TextEncoder::new().encode_to_string(&prometheus::gather()).unwrap();
+        let text = prometheus::TextEncoder::new()
+            .encode_to_string(&prometheus::gather())
+            .unwrap();
         assert!(text.contains("grpc_server_handling_seconds_bucket"));
         assert!(text.contains(r#"grpc_code="NotFound""#));
     }

@@ -31,17 +31,21 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use opentelemetry::propagation::text_map_propagator::FieldIter;
 use opentelemetry::propagation::{
-    Extractor, FieldIter, Injector, TextMapCompositePropagator, TextMapPropagator,
+    Extractor, Injector, TextMapCompositePropagator, TextMapPropagator,
 };
 use opentelemetry::trace::{
-    SpanContext, SpanId, SpanKind, TraceContextExt, TraceFlags, TraceId, TraceState, TracerProvider as _,
+    SpanContext, SpanId, SpanKind, TraceContextExt, TraceFlags, TraceId, TraceState,
+    TracerProvider as _,
 };
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
-use opentelemetry_sdk::trace::{Sampler, SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample};
+use opentelemetry_sdk::trace::{
+    Sampler, SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample,
+};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::Layer;
@@ -92,7 +96,9 @@ impl TracingConfig {
         let mut warnings = Vec::new();
         let param_text = var(OTLP_SAMPLER_PARAM_ENV);
         let sampler_param = param_text.trim().parse().unwrap_or_else(|_| {
-            warnings.push(format!("could not parse the sampler param {param_text:?} as a number, using 1.0"));
+            warnings.push(format!(
+                "could not parse the sampler param {param_text:?} as a number, using 1.0"
+            ));
             1.0
         });
         let config = TracingConfig {
@@ -113,15 +119,24 @@ impl TracingConfig {
             "" | "const" if param <= 0.0 => (Box::new(Sampler::AlwaysOff), None),
             "" | "const" => (
                 Box::new(Sampler::AlwaysOn),
-                Some(format!("the const sampler takes 0 or 1, not {param}; sampling everything")),
+                Some(format!(
+                    "the const sampler takes 0 or 1, not {param}; sampling everything"
+                )),
             ),
             "probabilistic" => (Box::new(Sampler::TraceIdRatioBased(param)), None),
             "rateLimiting" => (Box::new(RateLimitingSampler::new(param)), None),
             "remote" => (
                 Box::new(Sampler::TraceIdRatioBased(param)),
-                Some(format!("the remote sampler is not supported; sampling a {param} ratio of traces")),
+                Some(format!(
+                    "the remote sampler is not supported; sampling a {param} ratio of traces"
+                )),
             ),
-            other => (Box::new(Sampler::AlwaysOn), Some(format!("unknown sampler type {other:?}; sampling everything"))),
+            other => (
+                Box::new(Sampler::AlwaysOn),
+                Some(format!(
+                    "unknown sampler type {other:?}; sampling everything"
+                )),
+            ),
         }
     }
 
@@ -130,15 +145,25 @@ impl TracingConfig {
     fn propagator(&self) -> (TextMapCompositePropagator, Vec<String>) {
         let mut warnings = Vec::new();
         let mut propagators: Vec<Box<dyn TextMapPropagator + Send + Sync>> = Vec::new();
-        for name in self.propagation.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+        for name in self
+            .propagation
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+        {
             match name {
                 "w3c" => propagators.push(Box::new(TraceContextPropagator::new())),
                 "jaeger" => propagators.push(Box::new(JaegerPropagator::new())),
-                other => warnings.push(format!("unsupported OpenTelemetry propagator {other:?}, ignored")),
+                other => warnings.push(format!(
+                    "unsupported OpenTelemetry propagator {other:?}, ignored"
+                )),
             }
         }
         if propagators.is_empty() {
-            propagators = vec![Box::new(TraceContextPropagator::new()), Box::new(BaggagePropagator::new())];
+            propagators = vec![
+                Box::new(TraceContextPropagator::new()),
+                Box::new(BaggagePropagator::new()),
+            ];
         }
         (TextMapCompositePropagator::new(propagators), warnings)
     }
@@ -146,7 +171,11 @@ impl TracingConfig {
     /// The collector endpoint as a URL: plaintext HTTP/2 unless a scheme is
     /// given.
     fn endpoint(&self) -> String {
-        if self.address.contains("://") { self.address.clone() } else { format!("http://{}", self.address) }
+        if self.address.contains("://") {
+            self.address.clone()
+        } else {
+            format!("http://{}", self.address)
+        }
     }
 }
 
@@ -169,9 +198,11 @@ impl Tracing {
         // The provider's shutdown blocks until its export thread is done; a
         // plain thread keeps it off the runtime's workers and does not keep
         // the runtime from shutting down if the collector hangs.
-        let spawned = std::thread::Builder::new().name("otel-flush".into()).spawn(move || {
-            let _ = done.send(self.provider.shutdown_with_timeout(FLUSH_TIMEOUT));
-        });
+        let spawned = std::thread::Builder::new()
+            .name("otel-flush".into())
+            .spawn(move || {
+                let _ = done.send(self.provider.shutdown_with_timeout(FLUSH_TIMEOUT));
+            });
         if spawned.is_ok()
             && let Ok(Ok(Err(err))) = tokio::time::timeout(FLUSH_TIMEOUT * 2, finished).await
         {
@@ -198,21 +229,34 @@ pub(crate) fn setup_from_env(plugin_id: &str, build_info: &BuildInfo) -> Setup {
     let (config, mut warnings) = TracingConfig::from_env();
     let Some(config) = config else {
         opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-        return Setup { tracing: None, layer: None, warnings };
+        return Setup {
+            tracing: None,
+            layer: None,
+            warnings,
+        };
     };
     let (propagator, propagator_warnings) = config.propagator();
     warnings.extend(propagator_warnings);
     let (sampler, sampler_warning) = config.sampler();
     warnings.extend(sampler_warning);
 
-    let exporter =
-        match opentelemetry_otlp::SpanExporter::builder().with_tonic().with_endpoint(config.endpoint()).build() {
-            Ok(exporter) => exporter,
-            Err(err) => {
-                warnings.push(format!("tracing disabled: cannot create the OTLP exporter: {err}"));
-                return Setup { tracing: None, layer: None, warnings };
-            }
-        };
+    let exporter = match opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .with_endpoint(config.endpoint())
+        .build()
+    {
+        Ok(exporter) => exporter,
+        Err(err) => {
+            warnings.push(format!(
+                "tracing disabled: cannot create the OTLP exporter: {err}"
+            ));
+            return Setup {
+                tracing: None,
+                layer: None,
+                warnings,
+            };
+        }
+    };
     let version = if build_info.version.is_empty() {
         std::env::var(PLUGIN_VERSION_ENV).unwrap_or_default()
     } else {
@@ -234,8 +278,15 @@ pub(crate) fn setup_from_env(plugin_id: &str, build_info: &BuildInfo) -> Setup {
 
     let tracer = provider.tracer(plugin_id.to_owned());
     let filter = crate::log::filter_from_env();
-    let layer = tracing_opentelemetry::layer().with_tracer(tracer).with_filter(filter).boxed();
-    Setup { tracing: Some(Tracing { provider }), layer: Some(layer), warnings }
+    let layer = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_filter(filter)
+        .boxed();
+    Setup {
+        tracing: Some(Tracing { provider }),
+        layer: Some(layer),
+        warnings,
+    }
 }
 
 /// Go's rate-limiting sampler: a token bucket of `rate` traces per second
@@ -250,14 +301,21 @@ struct RateLimitingSampler {
 impl RateLimitingSampler {
     fn new(rate: f64) -> Self {
         let max_balance = rate.max(1.0);
-        RateLimitingSampler { rate, max_balance, state: Mutex::new((max_balance, Instant::now())) }
+        RateLimitingSampler {
+            rate,
+            max_balance,
+            state: Mutex::new((max_balance, Instant::now())),
+        }
     }
 
     fn take(&self) -> bool {
-        let Ok(mut state) = self.state.lock() else { return false };
+        let Ok(mut state) = self.state.lock() else {
+            return false;
+        };
         let (balance, last_tick) = &mut *state;
         let now = Instant::now();
-        *balance = (*balance + now.duration_since(*last_tick).as_secs_f64() * self.rate).min(self.max_balance);
+        *balance = (*balance + now.duration_since(*last_tick).as_secs_f64() * self.rate)
+            .min(self.max_balance);
         *last_tick = now;
         if *balance >= 1.0 {
             *balance -= 1.0;
@@ -284,9 +342,19 @@ impl ShouldSample for RateLimitingSampler {
         _attributes: &[KeyValue],
         _links: &[opentelemetry::trace::Link],
     ) -> SamplingResult {
-        let decision = if self.take() { SamplingDecision::RecordAndSample } else { SamplingDecision::Drop };
-        let trace_state = parent_context.map(|cx| cx.span().span_context().trace_state().clone()).unwrap_or_default();
-        SamplingResult { decision, attributes: Vec::new(), trace_state }
+        let decision = if self.take() {
+            SamplingDecision::RecordAndSample
+        } else {
+            SamplingDecision::Drop
+        };
+        let trace_state = parent_context
+            .map(|cx| cx.span().span_context().trace_state().clone())
+            .unwrap_or_default();
+        SamplingResult {
+            decision,
+            attributes: Vec::new(),
+            trace_state,
+        }
     }
 }
 
@@ -303,21 +371,28 @@ const JAEGER_HEADER: &str = "uber-trace-id";
 impl JaegerPropagator {
     /// The propagator.
     pub fn new() -> Self {
-        JaegerPropagator { fields: [JAEGER_HEADER.to_owned()] }
+        JaegerPropagator {
+            fields: [JAEGER_HEADER.to_owned()],
+        }
     }
 
     fn span_context(&self, extractor: &dyn Extractor) -> Option<SpanContext> {
         let header = extractor.get(JAEGER_HEADER)?;
         let header = header.replace("%3A", ":").replace("%3a", ":");
         let mut parts = header.split(':');
-        let (trace_id, span_id, _parent, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let (trace_id, span_id, _parent, flags) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         if parts.next().is_some() || trace_id.len() > 32 || span_id.len() > 16 {
             return None;
         }
         let trace_id = TraceId::from_hex(trace_id).ok()?;
         let span_id = SpanId::from_hex(span_id).ok()?;
         let flags = u8::from_str_radix(flags, 16).ok()?;
-        let trace_flags = if flags & 0x1 == 0x1 { TraceFlags::SAMPLED } else { TraceFlags::default() };
+        let trace_flags = if flags & 0x1 == 0x1 {
+            TraceFlags::SAMPLED
+        } else {
+            TraceFlags::default()
+        };
         let context = SpanContext::new(trace_id, span_id, trace_flags, true, TraceState::default());
         context.is_valid().then_some(context)
     }
@@ -335,7 +410,10 @@ impl TextMapPropagator for JaegerPropagator {
         let context = span.span_context();
         if context.is_valid() {
             let flags = if context.is_sampled() { 1 } else { 0 };
-            injector.set(JAEGER_HEADER, format!("{}:{}:0:{flags}", context.trace_id(), context.span_id()));
+            injector.set(
+                JAEGER_HEADER,
+                format!("{}:{}:0:{flags}", context.trace_id(), context.span_id()),
+            );
         }
     }
 
@@ -376,7 +454,9 @@ impl Default for TraceContextLayer {
     /// A layer that traces when tracing has been set up from the
     /// environment.
     fn default() -> Self {
-        TraceContextLayer { enabled: TRACING_ENABLED.load(Ordering::Acquire) }
+        TraceContextLayer {
+            enabled: TRACING_ENABLED.load(Ordering::Acquire),
+        }
     }
 }
 
@@ -384,7 +464,10 @@ impl<S> tower_layer::Layer<S> for TraceContextLayer {
     type Service = TraceContext<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        TraceContext { inner, enabled: self.enabled }
+        TraceContext {
+            inner,
+            enabled: self.enabled,
+        }
     }
 }
 
@@ -403,7 +486,10 @@ where
     type Error = S::Error;
     type Future = tracing::instrument::Instrumented<S::Future>;
 
-    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
@@ -469,20 +555,36 @@ mod tests {
     fn jaeger_headers_round_trip() {
         let propagator = JaegerPropagator::new();
         let mut headers = HashMap::new();
-        headers.insert(JAEGER_HEADER.to_owned(), "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1".to_owned());
+        headers.insert(
+            JAEGER_HEADER.to_owned(),
+            "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1".to_owned(),
+        );
         let cx = propagator.extract(&headers);
         let span = cx.span();
         let context = span.span_context();
         assert!(context.is_remote() && context.is_sampled());
-        assert_eq!(context.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(
+            context.trace_id().to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
 
         let mut injected = HashMap::new();
         propagator.inject_context(&cx, &mut injected);
-        assert_eq!(injected[JAEGER_HEADER], "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1");
+        assert_eq!(
+            injected[JAEGER_HEADER],
+            "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1"
+        );
 
         for bad in ["", "x:y:0:1", "1:2:3", "0:0:0:1"] {
             headers.insert(JAEGER_HEADER.to_owned(), bad.to_owned());
-            assert!(!propagator.extract(&headers).span().span_context().is_valid(), "{bad}");
+            assert!(
+                !propagator
+                    .extract(&headers)
+                    .span()
+                    .span_context()
+                    .is_valid(),
+                "{bad}"
+            );
         }
     }
 

@@ -62,7 +62,11 @@ pub fn port_from_env(plugin_id: &str) -> Result<Option<u16>, Error> {
     }
     for name in [PROFILER_PORT_DEPRECATED_ENV, PROFILING_PORT_ENV] {
         if let Ok(value) = std::env::var(name) {
-            return value.trim().parse().map(Some).map_err(|_| Error::invalid_env(name, &value, "not a port number"));
+            return value
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| Error::invalid_env(name, &value, "not a port number"));
         }
     }
     Ok(Some(DEFAULT_PROFILING_PORT))
@@ -87,8 +91,12 @@ pub(crate) fn start_from_env(plugin_id: &str) {
 
 /// Serves the profiling endpoint on `address` until the process exits.
 pub async fn serve(address: SocketAddr) -> Result<(), Error> {
-    let listener =
-        TcpListener::bind(address).await.map_err(|source| Error::Listen { address: address.to_string(), source })?;
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|source| Error::Listen {
+            address: address.to_string(),
+            source,
+        })?;
     tracing::info!(%address, "profiling enabled");
     serve_on(listener).await
 }
@@ -96,10 +104,17 @@ pub async fn serve(address: SocketAddr) -> Result<(), Error> {
 /// Serves the profiling endpoint on an already bound listener.
 pub async fn serve_on(listener: TcpListener) -> Result<(), Error> {
     loop {
-        let (stream, _) = listener.accept().await.map_err(|err| Error::io("accepting a profiling connection", err))?;
+        let (stream, _) = listener
+            .accept()
+            .await
+            .map_err(|err| Error::io("accepting a profiling connection", err))?;
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(|request| async move { Ok::<_, Infallible>(route(request).await) });
-            if let Err(err) = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await
+            let service = hyper::service::service_fn(|request| async move {
+                Ok::<_, Infallible>(route(request).await)
+            });
+            if let Err(err) = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
             {
                 tracing::debug!(error = %err, "profiling connection failed");
             }
@@ -114,10 +129,14 @@ async fn route(request: Request<Incoming>) -> Response<Full<Bytes>> {
             Ok(seconds) => cpu_profile(Duration::from_secs(seconds)).await,
             Err(message) => text(StatusCode::BAD_REQUEST, message),
         },
-        "/debug/pprof/cmdline" => text(StatusCode::OK, std::env::args().collect::<Vec<_>>().join("\0")),
+        "/debug/pprof/cmdline" => text(
+            StatusCode::OK,
+            std::env::args().collect::<Vec<_>>().join("\0"),
+        ),
         "/debug/pprof/" | "/debug/pprof" => text(
             StatusCode::OK,
-            "profile: CPU profile (?seconds=N), pprof protobuf\ncmdline: the command line\n".to_owned(),
+            "profile: CPU profile (?seconds=N), pprof protobuf\ncmdline: the command line\n"
+                .to_owned(),
         ),
         _ => text(StatusCode::NOT_FOUND, "404 page not found\n".to_owned()),
     }
@@ -129,7 +148,11 @@ fn profile_seconds(query: Option<&str>) -> Result<u64, String> {
         .unwrap_or_default()
         .split('&')
         .find_map(|pair| pair.strip_prefix("seconds="))
-        .map(|value| value.parse::<u64>().map_err(|_| format!("invalid seconds {value:?}\n")))
+        .map(|value| {
+            value
+                .parse::<u64>()
+                .map_err(|_| format!("invalid seconds {value:?}\n"))
+        })
         .transpose()?
         .unwrap_or(DEFAULT_PROFILE_SECONDS);
     match value {
@@ -144,20 +167,36 @@ async fn cpu_profile(duration: Duration) -> Response<Full<Bytes>> {
     // The profiler samples with signals and symbolizes synchronously; a
     // plain thread keeps both off the runtime and never delays its
     // shutdown.
-    let spawned = std::thread::Builder::new().name("pprof".into()).spawn(move || {
-        let _ = done.send(record_cpu_profile(duration));
-    });
+    let spawned = std::thread::Builder::new()
+        .name("pprof".into())
+        .spawn(move || {
+            let _ = done.send(record_cpu_profile(duration));
+        });
     if let Err(err) = spawned {
-        return text(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot start profiling: {err}\n"));
+        return text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot start profiling: {err}\n"),
+        );
     }
     match profile.await {
         Ok(Ok(bytes)) => Response::builder()
             .header(header::CONTENT_TYPE, "application/octet-stream")
-            .header(header::CONTENT_DISPOSITION, "attachment; filename=\"profile\"")
+            .header(
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"profile\"",
+            )
             .body(Full::new(Bytes::from(bytes)))
-            .unwrap_or_else(|_| text(StatusCode::INTERNAL_SERVER_ERROR, "bad response\n".to_owned())),
+            .unwrap_or_else(|_| {
+                text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "bad response\n".to_owned(),
+                )
+            }),
         Ok(Err(message)) => text(StatusCode::INTERNAL_SERVER_ERROR, message),
-        Err(_) => text(StatusCode::INTERNAL_SERVER_ERROR, "profiling stopped\n".to_owned()),
+        Err(_) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "profiling stopped\n".to_owned(),
+        ),
     }
 }
 
@@ -169,8 +208,13 @@ fn record_cpu_profile(duration: Duration) -> Result<Vec<u8>, String> {
         .build()
         .map_err(|err| format!("cannot start profiling (is another profile running?): {err}\n"))?;
     std::thread::sleep(duration);
-    let report = guard.report().build().map_err(|err| format!("cannot build the profile: {err}\n"))?;
-    let profile = report.pprof().map_err(|err| format!("cannot encode the profile: {err}\n"))?;
+    let report = guard
+        .report()
+        .build()
+        .map_err(|err| format!("cannot build the profile: {err}\n"))?;
+    let profile = report
+        .pprof()
+        .map_err(|err| format!("cannot encode the profile: {err}\n"))?;
     Ok(profile.encode_to_vec())
 }
 
@@ -178,7 +222,10 @@ fn record_cpu_profile(duration: Duration) -> Result<Vec<u8>, String> {
 fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
 }
 
@@ -190,7 +237,10 @@ mod tests {
     fn profile_durations_are_bounded() {
         assert_eq!(profile_seconds(None), Ok(DEFAULT_PROFILE_SECONDS));
         assert_eq!(profile_seconds(Some("debug=1&seconds=2")), Ok(2));
-        assert_eq!(profile_seconds(Some("seconds=100000")), Ok(MAX_PROFILE_SECONDS));
+        assert_eq!(
+            profile_seconds(Some("seconds=100000")),
+            Ok(MAX_PROFILE_SECONDS)
+        );
         assert!(profile_seconds(Some("seconds=0")).is_err());
         assert!(profile_seconds(Some("seconds=x")).is_err());
     }
@@ -211,7 +261,11 @@ mod tests {
         });
         let response = http_get(address, "/debug/pprof/profile?seconds=1").await;
         let _ = busy.join();
-        assert!(response.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&response[..40.min(response.len())]));
+        assert!(
+            response.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&response[..40.min(response.len())])
+        );
         let body = &response[response.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..];
         let profile = pprof::protos::Profile::decode(body).unwrap();
         assert!(!profile.sample_type.is_empty());
@@ -223,7 +277,8 @@ mod tests {
     async fn http_get(address: SocketAddr, path: &str) -> Vec<u8> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).await.unwrap();
         let mut response = Vec::new();
         stream.read_to_end(&mut response).await.unwrap();

@@ -26,8 +26,8 @@ use futures_util::StreamExt;
 use plugin_backend::Handler;
 use plugin_proto::go_plugin::{grpc_broker_server, grpc_controller_server, grpc_stdio_server};
 use plugin_proto::pluginv2::{
-    admission_control_server, data_server, diagnostics_server, resource_conversion_server, resource_server,
-    stream_server,
+    admission_control_server, data_server, diagnostics_server, resource_conversion_server,
+    resource_server, stream_server,
 };
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic_health::ServingStatus;
@@ -194,31 +194,54 @@ pub(crate) async fn run<H: Handler + 'static>(
 ) -> Result<(), Error> {
     let adapter = Adapter::new(handler);
     let shutdown = options.shutdown.clone();
-    let (receive, send) = (options.max_receive_message_size, options.max_send_message_size);
+    let (receive, send) = (
+        options.max_receive_message_size,
+        options.max_send_message_size,
+    );
     macro_rules! limited {
         ($server:expr) => {
-            $server.max_decoding_message_size(receive).max_encoding_message_size(send)
+            $server
+                .max_decoding_message_size(receive)
+                .max_encoding_message_size(send)
         };
     }
 
     let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_service_status(HEALTH_SERVICE_NAME, ServingStatus::Serving).await;
+    health
+        .set_service_status(HEALTH_SERVICE_NAME, ServingStatus::Serving)
+        .await;
 
     let mut router = tonic::transport::Server::builder()
         .layer(GrpcMetricsLayer)
         .layer(TraceContextLayer::default())
         .add_service(health_service)
         .add_service(limited!(data_server::DataServer::new(adapter.clone())))
-        .add_service(limited!(resource_server::ResourceServer::new(adapter.clone())))
-        .add_service(limited!(diagnostics_server::DiagnosticsServer::new(adapter.clone())))
+        .add_service(limited!(resource_server::ResourceServer::new(
+            adapter.clone()
+        )))
+        .add_service(limited!(diagnostics_server::DiagnosticsServer::new(
+            adapter.clone()
+        )))
         .add_service(limited!(stream_server::StreamServer::new(adapter.clone())))
-        .add_service(limited!(admission_control_server::AdmissionControlServer::new(adapter.clone())))
-        .add_service(limited!(resource_conversion_server::ResourceConversionServer::new(adapter)));
+        .add_service(limited!(
+            admission_control_server::AdmissionControlServer::new(adapter.clone())
+        ))
+        .add_service(limited!(
+            resource_conversion_server::ResourceConversionServer::new(adapter)
+        ));
     if kind == ServerKind::GoPlugin {
         router = router
-            .add_service(grpc_controller_server::GrpcControllerServer::new(Controller { shutdown: shutdown.clone() }))
-            .add_service(grpc_stdio_server::GrpcStdioServer::new(Stdio { shutdown: shutdown.clone() }))
-            .add_service(grpc_broker_server::GrpcBrokerServer::new(Broker { shutdown: shutdown.clone() }));
+            .add_service(grpc_controller_server::GrpcControllerServer::new(
+                Controller {
+                    shutdown: shutdown.clone(),
+                },
+            ))
+            .add_service(grpc_stdio_server::GrpcStdioServer::new(Stdio {
+                shutdown: shutdown.clone(),
+            }))
+            .add_service(grpc_broker_server::GrpcBrokerServer::new(Broker {
+                shutdown: shutdown.clone(),
+            }));
     }
 
     let stopping = {
@@ -227,9 +250,17 @@ pub(crate) async fn run<H: Handler + 'static>(
     };
     match listener {
         #[cfg(unix)]
-        PluginListener::Unix { listener, socket_file } => {
+        PluginListener::Unix {
+            listener,
+            socket_file,
+        } => {
             let incoming = tokio_stream::wrappers::UnixListenerStream::new(listener);
-            let result = drain(router.serve_with_incoming_shutdown(incoming, stopping), &shutdown, options).await;
+            let result = drain(
+                router.serve_with_incoming_shutdown(incoming, stopping),
+                &shutdown,
+                options,
+            )
+            .await;
             drop(socket_file);
             result
         }
@@ -242,7 +273,12 @@ pub(crate) async fn run<H: Handler + 'static>(
                 }
                 connection
             });
-            drain(router.serve_with_incoming_shutdown(incoming, stopping), &shutdown, options).await
+            drain(
+                router.serve_with_incoming_shutdown(incoming, stopping),
+                &shutdown,
+                options,
+            )
+            .await
         }
     }
 }

@@ -46,7 +46,9 @@ pub struct Shutdown {
 impl Shutdown {
     /// A trigger that has not been pulled.
     pub fn new() -> Self {
-        Shutdown { state: Arc::new(watch::Sender::new(false)) }
+        Shutdown {
+            state: Arc::new(watch::Sender::new(false)),
+        }
     }
 
     /// Pulls the trigger; pulling it again does nothing.
@@ -75,7 +77,9 @@ impl Default for Shutdown {
 
 impl fmt::Debug for Shutdown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shutdown").field("triggered", &self.is_triggered()).finish()
+        f.debug_struct("Shutdown")
+            .field("triggered", &self.is_triggered())
+            .finish()
     }
 }
 
@@ -157,7 +161,10 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(10)).await;
         assert!(!waiter.is_finished());
         shutdown.trigger();
-        tokio::time::timeout(Duration::from_secs(1), waiter).await.unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(1), waiter)
+            .await
+            .unwrap()
+            .unwrap();
         shutdown.trigger();
         assert!(shutdown.is_triggered());
     }

@@ -37,7 +37,10 @@ pub const PID_FILE: &str = "pid.txt";
 /// The variable that fixes a plugin's standalone address:
 /// `GF_PLUGIN_GRPC_ADDRESS_<ID>`.
 pub fn address_env_var(plugin_id: &str) -> String {
-    format!("GF_PLUGIN_GRPC_ADDRESS_{}", plugin_id.to_uppercase().replace('-', "_"))
+    format!(
+        "GF_PLUGIN_GRPC_ADDRESS_{}",
+        plugin_id.to_uppercase().replace('-', "_")
+    )
 }
 
 /// Where a standalone server runs, as found by a locator.
@@ -69,7 +72,10 @@ pub(crate) fn find_target(plugin_id: &str, executable_dir: &Path) -> Option<Targ
             match text.parse::<u32>() {
                 Ok(pid) if process_is_alive(pid) => {}
                 _ => {
-                    tracing::debug!(pid = text, "the standalone server is not running; serving normally");
+                    tracing::debug!(
+                        pid = text,
+                        "the standalone server is not running; serving normally"
+                    );
                     return None;
                 }
             }
@@ -109,34 +115,52 @@ impl Server {
     /// Finds the plugin directory from the working directory and binds the
     /// standalone address.
     pub(crate) async fn prepare(plugin_id: &str) -> Result<Server, Error> {
-        let cwd = std::env::current_dir().map_err(|err| Error::io("reading the working directory", err))?;
+        let cwd = std::env::current_dir()
+            .map_err(|err| Error::io("reading the working directory", err))?;
         let dir = find_plugin_dir(&cwd, plugin_id)?;
         let (address, listener) = match std::env::var(address_env_var(plugin_id)) {
             Ok(address) if !address.trim().is_empty() => {
                 let address = address.trim().to_owned();
-                let socket = loopback_address(&address)
-                    .ok_or_else(|| Error::invalid_env(&address_env_var(plugin_id), &address, "not HOST:PORT"))?;
+                let socket = loopback_address(&address).ok_or_else(|| {
+                    Error::invalid_env(&address_env_var(plugin_id), &address, "not HOST:PORT")
+                })?;
                 let listener = TcpListener::bind(socket)
                     .await
-                    .map_err(|source| Error::Listen { address: address.clone(), source })?;
+                    .map_err(|source| Error::Listen {
+                        address: address.clone(),
+                        source,
+                    })?;
                 (address, listener)
             }
             _ => {
-                let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-                    .await
-                    .map_err(|source| Error::Listen { address: "127.0.0.1:0".into(), source })?;
-                let port = listener.local_addr().map_err(|err| Error::io("reading the listening address", err))?.port();
+                let listener =
+                    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                        .await
+                        .map_err(|source| Error::Listen {
+                            address: "127.0.0.1:0".into(),
+                            source,
+                        })?;
+                let port = listener
+                    .local_addr()
+                    .map_err(|err| Error::io("reading the listening address", err))?
+                    .port();
                 // The Go SDK's form; Grafana dials it on the local host.
                 (format!(":{port}"), listener)
             }
         };
-        Ok(Server { dir, address, listener })
+        Ok(Server {
+            dir,
+            address,
+            listener,
+        })
     }
 
     /// Writes `standalone.txt` and `pid.txt`; the returned guard removes
     /// them.
     pub(crate) fn write_files(&self) -> Result<FilesGuard, Error> {
-        let guard = FilesGuard { dir: self.dir.clone() };
+        let guard = FilesGuard {
+            dir: self.dir.clone(),
+        };
         write_private(&self.dir.join(ADDRESS_FILE), &self.address)?;
         write_private(&self.dir.join(PID_FILE), &std::process::id().to_string())?;
         Ok(guard)
@@ -162,7 +186,9 @@ fn write_private(path: &Path, contents: &str) -> Result<(), Error> {
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let write = || -> io::Result<()> { io::Write::write_all(&mut options.open(path)?, contents.as_bytes()) };
+    let write = || -> io::Result<()> {
+        io::Write::write_all(&mut options.open(path)?, contents.as_bytes())
+    };
     write().map_err(|err| Error::io(format!("writing {}", path.display()), err))
 }
 
@@ -196,8 +222,10 @@ pub(crate) fn find_plugin_dir(cwd: &Path, plugin_id: &str) -> Result<PathBuf, Er
     if start.join("dist").is_dir() {
         start.push("dist");
     }
-    search_plugin_json(&start, plugin_id, 0)
-        .ok_or_else(|| Error::PluginDirNotFound { plugin_id: plugin_id.to_owned(), dir: start.clone() })
+    search_plugin_json(&start, plugin_id, 0).ok_or_else(|| Error::PluginDirNotFound {
+        plugin_id: plugin_id.to_owned(),
+        dir: start.clone(),
+    })
 }
 
 /// Depth-first search for the directory of a `plugin.json` with this id.
@@ -216,10 +244,16 @@ fn search_plugin_json(dir: &Path, plugin_id: &str, depth: usize) -> Option<PathB
         .filter_map(|entry| entry.ok())
         .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
         .map(|entry| entry.path())
-        .filter(|path| !path.file_name().is_some_and(|name| name == "node_modules" || name == "target" || name == ".git"))
+        .filter(|path| {
+            !path
+                .file_name()
+                .is_some_and(|name| name == "node_modules" || name == "target" || name == ".git")
+        })
         .collect();
     children.sort();
-    children.iter().find_map(|child| search_plugin_json(child, plugin_id, depth + 1))
+    children
+        .iter()
+        .find_map(|child| search_plugin_json(child, plugin_id, depth + 1))
 }
 
 /// A string field of a `plugin.json`, if the file exists and parses.
@@ -250,11 +284,17 @@ pub(crate) fn kill_running_plugin(dir: &Path) {
         }
     };
     let own_pid = std::process::id();
-    for pid in String::from_utf8_lossy(&output.stdout).split_whitespace().filter_map(|pid| pid.parse::<u32>().ok()) {
+    for pid in String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .filter_map(|pid| pid.parse::<u32>().ok())
+    {
         if pid == own_pid {
             continue;
         }
-        tracing::info!(pid, "killing the running copy of the plugin so that Grafana restarts it");
+        tracing::info!(
+            pid,
+            "killing the running copy of the plugin so that Grafana restarts it"
+        );
         if let Err(err) = Command::new("kill").args(["-9", &pid.to_string()]).status() {
             tracing::error!(pid, error = %err, "cannot kill the running copy of the plugin");
         }
@@ -270,12 +310,19 @@ mod tests {
 
     fn write_plugin(dir: &Path, id: &str) {
         std::fs::create_dir_all(dir).unwrap();
-        std::fs::write(dir.join("plugin.json"), format!(r#"{{"id":"{id}","executable":"gpx_test"}}"#)).unwrap();
+        std::fs::write(
+            dir.join("plugin.json"),
+            format!(r#"{{"id":"{id}","executable":"gpx_test"}}"#),
+        )
+        .unwrap();
     }
 
     #[test]
     fn the_address_variable_is_named_after_the_plugin() {
-        assert_eq!(address_env_var("my-org-datasource"), "GF_PLUGIN_GRPC_ADDRESS_MY_ORG_DATASOURCE");
+        assert_eq!(
+            address_env_var("my-org-datasource"),
+            "GF_PLUGIN_GRPC_ADDRESS_MY_ORG_DATASOURCE"
+        );
     }
 
     #[test]
@@ -288,14 +335,26 @@ mod tests {
         // `dist` wins, also from `pkg`.
         let found = find_plugin_dir(&root.path().join("pkg"), "my-ds").unwrap();
         assert_eq!(found, root.path().join("dist/datasource"));
-        assert!(matches!(find_plugin_dir(root.path(), "other"), Err(Error::PluginDirNotFound { .. })));
+        assert!(matches!(
+            find_plugin_dir(root.path(), "other"),
+            Err(Error::PluginDirNotFound { .. })
+        ));
     }
 
     #[test]
     fn addresses_bind_on_loopback() {
-        assert_eq!(loopback_address(":1234"), Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 1234))));
-        assert_eq!(loopback_address("127.0.0.1:80"), Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 80))));
-        assert_eq!(loopback_address("[::1]:80"), Some("[::1]:80".parse().unwrap()));
+        assert_eq!(
+            loopback_address(":1234"),
+            Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 1234)))
+        );
+        assert_eq!(
+            loopback_address("127.0.0.1:80"),
+            Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 80)))
+        );
+        assert_eq!(
+            loopback_address("[::1]:80"),
+            Some("[::1]:80".parse().unwrap())
+        );
         assert_eq!(loopback_address("nonsense"), None);
     }
 
@@ -305,11 +364,20 @@ mod tests {
         let id = "locator-test-plugin-without-env";
         assert_eq!(find_target(id, dir.path()), None);
         std::fs::write(dir.path().join(ADDRESS_FILE), ":1234").unwrap();
-        assert_eq!(find_target(id, dir.path()), Some(Target { address: ":1234".into() }));
+        assert_eq!(
+            find_target(id, dir.path()),
+            Some(Target {
+                address: ":1234".into()
+            })
+        );
         std::fs::write(dir.path().join(PID_FILE), std::process::id().to_string()).unwrap();
         assert!(find_target(id, dir.path()).is_some());
         std::fs::write(dir.path().join(PID_FILE), "999999999").unwrap();
-        assert_eq!(find_target(id, dir.path()), None, "a stale pid means: serve normally");
+        assert_eq!(
+            find_target(id, dir.path()),
+            None,
+            "a stale pid means: serve normally"
+        );
         std::fs::write(dir.path().join(PID_FILE), "garbage").unwrap();
         assert_eq!(find_target(id, dir.path()), None);
     }
@@ -317,12 +385,17 @@ mod tests {
     #[test]
     fn files_are_private_and_removed() {
         let dir = tempfile::tempdir().unwrap();
-        let guard = FilesGuard { dir: dir.path().to_owned() };
+        let guard = FilesGuard {
+            dir: dir.path().to_owned(),
+        };
         write_private(&dir.path().join(ADDRESS_FILE), ":1").unwrap();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(ADDRESS_FILE)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(ADDRESS_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         drop(guard);

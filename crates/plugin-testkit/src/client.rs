@@ -154,6 +154,20 @@ impl PluginClient {
         Ok(QueryDataResponse::try_from(response)?)
     }
 
+    /// `Data/QueryData`, the answer as it came over the wire (frames still
+    /// encoded): for checking wire details such as each response's `format`,
+    /// and for measuring a plugin without the cost of decoding.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Rpc`] when the call fails.
+    pub async fn query_data_message(
+        &self,
+        request: impl Into<pluginv2::QueryDataRequest>,
+    ) -> Result<pluginv2::QueryDataResponse, Error> {
+        Ok(self.data().query_data(request.into()).await?.into_inner())
+    }
+
     /// `Data/QueryChunkedData`: every chunk, in arrival order, undecoded.
     ///
     /// # Errors

@@ -29,10 +29,13 @@ impl<H: Handler + 'static> data_server::Data for Adapter<H> {
         let (metadata, _, message) = request.into_parts();
         let request = QueryChunkedDataRequest::try_from(message)?;
         let handler = self.handler.clone();
-        let stream: HandlerStream<pluginv2::QueryChunkedDataResponse> = HandlerStream::new(move |sender| {
-            let writer = ChunkedDataWriter::new(request.format, sender);
-            in_call_scope(&metadata, async move { handler.query_chunked_data(request, writer).await })
-        });
+        let stream: HandlerStream<pluginv2::QueryChunkedDataResponse> =
+            HandlerStream::new(move |sender| {
+                let writer = ChunkedDataWriter::new(request.format, sender);
+                in_call_scope(&metadata, async move {
+                    handler.query_chunked_data(request, writer).await
+                })
+            });
         Ok(Response::new(Box::pin(stream)))
     }
 }

@@ -54,7 +54,9 @@ impl<H> Adapter<H> {
 
 impl<H> Clone for Adapter<H> {
     fn clone(&self) -> Self {
-        Adapter { handler: Arc::clone(&self.handler) }
+        Adapter {
+            handler: Arc::clone(&self.handler),
+        }
     }
 }
 
@@ -84,9 +86,15 @@ impl<T: Send + 'static> HandlerStream<T> {
         Fut: Future<Output = Result<(), Error>> + Send + 'static,
     {
         let (sender, messages) = mpsc::channel(STREAM_BUFFER);
-        let sink = sender.sink_map_err(|_| Error::StreamClosed).with(|message: M| async move { Ok(message.into()) });
+        let sink = sender
+            .sink_map_err(|_| Error::StreamClosed)
+            .with(|message: M| async move { Ok(message.into()) });
         let handler = call(ResponseSender::new(sink)).boxed();
-        HandlerStream { handler: Some(handler), messages, failure: None }
+        HandlerStream {
+            handler: Some(handler),
+            messages,
+            failure: None,
+        }
     }
 }
 
@@ -114,7 +122,9 @@ impl<T> Stream for HandlerStream<T> {
 
 impl<T> fmt::Debug for HandlerStream<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HandlerStream").field("running", &self.handler.is_some()).finish_non_exhaustive()
+        f.debug_struct("HandlerStream")
+            .field("running", &self.handler.is_some())
+            .finish_non_exhaustive()
     }
 }
 
@@ -124,8 +134,14 @@ const TENANT_ID_METADATA_KEY: &str = "tenantid";
 
 /// Runs `call` in the scope of the call's gRPC metadata: the tenant, for
 /// instance management ([`plugin_instancemgmt::tenant`]).
-fn in_call_scope<F: Future>(metadata: &MetadataMap, call: F) -> impl Future<Output = F::Output> + use<F> {
-    let tenant = metadata.get(TENANT_ID_METADATA_KEY).and_then(|value| value.to_str().ok()).filter(|id| !id.is_empty());
+fn in_call_scope<F: Future>(
+    metadata: &MetadataMap,
+    call: F,
+) -> impl Future<Output = F::Output> + use<F> {
+    let tenant = metadata
+        .get(TENANT_ID_METADATA_KEY)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| !id.is_empty());
     match tenant {
         Some(tenant) => Either::Left(plugin_instancemgmt::tenant::scope(tenant.to_owned(), call)),
         None => Either::Right(call),
@@ -141,11 +157,12 @@ mod tests {
 
     #[tokio::test]
     async fn messages_come_first_then_the_handlers_error() {
-        let stream: HandlerStream<u32> = HandlerStream::new(|mut sender: ResponseSender<u8>| async move {
-            sender.send(1).await?;
-            sender.send(2).await?;
-            Err(Error::new("boom"))
-        });
+        let stream: HandlerStream<u32> =
+            HandlerStream::new(|mut sender: ResponseSender<u8>| async move {
+                sender.send(1).await?;
+                sender.send(2).await?;
+                Err(Error::new("boom"))
+            });
         let items: Vec<_> = stream.collect().await;
         assert_eq!(items.len(), 3);
         assert_eq!(*items[0].as_ref().unwrap(), 1);
@@ -156,15 +173,19 @@ mod tests {
     #[tokio::test]
     async fn a_dropped_stream_cancels_the_handler() {
         let (done, finished) = tokio::sync::oneshot::channel::<()>();
-        let mut stream: HandlerStream<u32> = HandlerStream::new(move |mut sender: ResponseSender<u32>| async move {
-            let _done = done;
-            for n in 0.. {
-                sender.send(n).await?;
-            }
-            Ok(())
-        });
+        let mut stream: HandlerStream<u32> =
+            HandlerStream::new(move |mut sender: ResponseSender<u32>| async move {
+                let _done = done;
+                for n in 0.. {
+                    sender.send(n).await?;
+                }
+                Ok(())
+            });
         assert_eq!(stream.next().await.unwrap().unwrap(), 0);
         drop(stream);
-        assert!(finished.await.is_err(), "the handler was dropped, not run to completion");
+        assert!(
+            finished.await.is_err(),
+            "the handler was dropped, not run to completion"
+        );
     }
 }

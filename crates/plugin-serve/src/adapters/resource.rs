@@ -17,9 +17,12 @@ impl<H: Handler + 'static> resource_server::Resource for Adapter<H> {
         let (metadata, _, message) = request.into_parts();
         let request = CallResourceRequest::try_from(message)?;
         let handler = self.handler.clone();
-        let stream: HandlerStream<pluginv2::CallResourceResponse> = HandlerStream::new(move |sender| {
-            in_call_scope(&metadata, async move { handler.call_resource(request, sender).await })
-        });
+        let stream: HandlerStream<pluginv2::CallResourceResponse> =
+            HandlerStream::new(move |sender| {
+                in_call_scope(&metadata, async move {
+                    handler.call_resource(request, sender).await
+                })
+            });
         Ok(Response::new(Box::pin(stream)))
     }
 }

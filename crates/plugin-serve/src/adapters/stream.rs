@@ -1,7 +1,9 @@
 //! `pluginv2.Stream`: `SubscribeStream`, `RunStream` and `PublishStream`
 //! (Grafana Live).
 
-use plugin_backend::{Handler, PublishStreamRequest, RunStreamRequest, StreamSender, SubscribeStreamRequest};
+use plugin_backend::{
+    Handler, PublishStreamRequest, RunStreamRequest, StreamSender, SubscribeStreamRequest,
+};
 use plugin_proto::pluginv2::{self, stream_server};
 use tonic::{Request, Response, Status};
 
@@ -30,7 +32,9 @@ impl<H: Handler + 'static> stream_server::Stream for Adapter<H> {
         let handler = self.handler.clone();
         let stream: HandlerStream<pluginv2::StreamPacket> = HandlerStream::new(move |sender| {
             let sender = StreamSender::new(sender);
-            in_call_scope(&metadata, async move { handler.run_stream(request, sender).await })
+            in_call_scope(&metadata, async move {
+                handler.run_stream(request, sender).await
+            })
         });
         Ok(Response::new(Box::pin(stream)))
     }

@@ -1,0 +1,169 @@
+//! Reading CSV text into frames: a small RFC 4180 reader (quoted fields,
+//! doubled quotes, commas and newlines inside quotes) and column typing.
+//!
+//! Column types are inferred from the values: a column named `time` whose
+//! values are all RFC 3339 timestamps or epoch milliseconds is a time
+//! field; a column whose values all parse as numbers is float64; anything
+//! else is a string. Empty cells are nulls, which makes the field nullable.
+
+use chrono::DateTime;
+use plugin_backend::Error;
+use plugin_data::{Field, FieldValues, Frame};
+
+/// A parsed CSV file: a header row and data rows of the same width.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Table {
+    pub(crate) header: Vec<String>,
+    pub(crate) rows: Vec<Vec<String>>,
+}
+
+/// The type a column's values are read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColumnType {
+    Time,
+    Number,
+    Text,
+}
+
+impl ColumnType {
+    /// The name used in resource answers.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ColumnType::Time => "time",
+            ColumnType::Number => "number",
+            ColumnType::Text => "string",
+        }
+    }
+}
+
+impl Table {
+    /// Parses CSV text; the first record is the header.
+    pub(crate) fn parse(text: &str) -> Result<Table, Error> {
+        let mut records = records(text)?.into_iter();
+        let header = records.next().ok_or_else(|| Error::plugin("the file is empty"))?;
+        let mut rows = Vec::new();
+        for (index, row) in records.enumerate() {
+            if row.len() != header.len() {
+                return Err(Error::plugin(format!(
+                    "line {} has {} fields, the header has {}",
+                    index + 2,
+                    row.len(),
+                    header.len()
+                )));
+            }
+            rows.push(row);
+        }
+        Ok(Table { header, rows })
+    }
+
+    /// The inferred type of every column.
+    pub(crate) fn column_types(&self) -> Vec<ColumnType> {
+        (0..self.header.len())
+            .map(|column| {
+                let mut values = self.rows.iter().map(|row| row[column].as_str()).filter(|v| !v.is_empty());
+                if self.header[column].eq_ignore_ascii_case("time") && values.clone().all(|v| parse_time(v).is_some())
+                {
+                    ColumnType::Time
+                } else if values.all(|v| v.parse::<f64>().is_ok()) {
+                    ColumnType::Number
+                } else {
+                    ColumnType::Text
+                }
+            })
+            .collect()
+    }
+
+    /// The frame of rows `rows` (a range of data row indexes), typed by
+    /// `types`.
+    pub(crate) fn to_frame(&self, name: &str, types: &[ColumnType], rows: std::ops::Range<usize>) -> Frame {
+        let rows = &self.rows[rows];
+        let fields = self.header.iter().zip(types).enumerate().map(|(column, (name, column_type))| {
+            let cells = rows.iter().map(|row| Some(row[column].as_str()).filter(|v| !v.is_empty()));
+            let nullable = cells.clone().any(|cell| cell.is_none());
+            let values: FieldValues = match (column_type, nullable) {
+                (ColumnType::Time, false) => FieldValues::time_nanos(cells.flatten().filter_map(parse_time).collect()),
+                (ColumnType::Time, true) => FieldValues::time_nanos_opt(cells.map(|c| c.and_then(parse_time)).collect()),
+                (ColumnType::Number, false) => cells.flatten().filter_map(|v| v.parse::<f64>().ok()).collect::<Vec<_>>().into(),
+                (ColumnType::Number, true) => {
+                    cells.map(|c| c.and_then(|v| v.parse::<f64>().ok())).collect::<Vec<_>>().into()
+                }
+                (ColumnType::Text, false) => cells.flatten().collect::<Vec<_>>().into(),
+                (ColumnType::Text, true) => cells.collect::<Vec<_>>().into(),
+            };
+            Field::new(name.as_str(), values)
+        });
+        Frame::new(name).with_fields(fields)
+    }
+}
+
+/// An RFC 3339 timestamp or integer epoch milliseconds, as nanoseconds.
+fn parse_time(value: &str) -> Option<i64> {
+    if let Ok(millis) = value.parse::<i64>() {
+        return millis.checked_mul(1_000_000);
+    }
+    DateTime::parse_from_rfc3339(value).ok()?.timestamp_nanos_opt()
+}
+
+/// Splits CSV text into records of fields, honouring quotes.
+fn records(text: &str) -> Result<Vec<Vec<String>>, Error> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut in_quotes = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, in_quotes) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            ('"', true) => in_quotes = false,
+            ('"', false) if field.is_empty() => in_quotes = true,
+            (',', false) => record.push(std::mem::take(&mut field)),
+            ('\r', false) => {}
+            ('\n', false) => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (c, _) => field.push(c),
+        }
+    }
+    if in_quotes {
+        return Err(Error::plugin("a quoted field is not closed"));
+    }
+    // The last record may lack its newline.
+    if !field.is_empty() || !record.is_empty() {
+        record.push(field);
+        records.push(record);
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plugin_data::{CellValue, FieldType};
+
+    #[test]
+    fn quotes_commas_and_newlines() {
+        let table = Table::parse("name,note\r\n\"a, b\",\"say \"\"hi\"\"\"\nc,\"two\nlines\"").unwrap();
+        assert_eq!(table.header, ["name", "note"]);
+        assert_eq!(table.rows, [["a, b", "say \"hi\""], ["c", "two\nlines"]]);
+        assert!(Table::parse("a\n\"open").is_err());
+        assert!(Table::parse("a,b\n1\n").unwrap_err().to_string().contains("line 2 has 1 fields"));
+    }
+
+    #[test]
+    fn columns_are_typed_from_their_values() {
+        let table = Table::parse("time,temp,room\n2026-11-21T10:00:00Z,21.5,kitchen\n1795262460000,,hall\n").unwrap();
+        let types = table.column_types();
+        assert_eq!(types, [ColumnType::Time, ColumnType::Number, ColumnType::Text]);
+        let frame = table.to_frame("rooms", &types, 0..2);
+        assert_eq!(frame.fields()[0].field_type(), FieldType::Time);
+        let temp = frame.field("temp").unwrap();
+        assert!(temp.is_nullable());
+        assert_eq!(temp.get(0), Some(CellValue::Float64(21.5)));
+        assert_eq!(temp.get(1), Some(CellValue::Null));
+        assert!(!frame.field("room").unwrap().is_nullable());
+    }
+}
