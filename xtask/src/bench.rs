@@ -1,301 +1,45 @@
-//! `cargo xtask bench [--quick]`: this SDK against the peer SDK
-//! (crates.io `grafana-plugin-sdk` 0.5) on the same workload, in one run on
-//! one machine.
+//! `cargo xtask bench [--quick]`: this SDK against the peer SDK (crates.io
+//! `grafana-plugin-sdk` 0.5) on the same workload, in one run on one
+//! machine.
 //!
-//! Both sides implement the bench-datasource contract
-//! (`examples/bench-datasource` and `benches/compare/peer-datasource`), are
-//! built `--release` with the same profile, and are started through
-//! plugin-testkit exactly as Grafana starts a plugin; every call goes
-//! through the handshake's connection, one HTTP/2 connection as Grafana
-//! uses. Measured, per plugin:
+//! Builds, all `--release`:
 //!
-//! * spawn to handshake (median of several starts) and idle RSS after start;
-//! * QueryData of 1,000 rows, one and four requests in flight: req/s, p50,
-//!   p99;
-//! * QueryData of 1,000,000 rows: MB/s of encoded frames, and peak RSS
-//!   (`VmHWM`) afterwards;
-//! * the size of the stripped release binary.
+//! 1. this SDK's `examples/bench-datasource`;
+//! 2. the peer's `benches/compare/peer-datasource` (same contract, own
+//!    workspace);
+//! 3. the measuring client `benches/compare/driver` (own workspace, so that
+//!    it is optimised whatever profile xtask itself runs in),
 //!
-//! Requests ask for Arrow frames (the peer cannot answer JSON) and answers
-//! are timed up to their arrival, undecoded: the client's decoding is the
-//! same for both and is not what is compared. Each answer's shape is checked
-//! once, decoded, before timing.
+//! then runs the driver on the two binaries. The driver starts each plugin
+//! through plugin-testkit as Grafana does and prints a Markdown table (see
+//! `benches/compare/driver/src/main.rs` for what is measured and how);
+//! `docs/benchmarks.md` records the figures.
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use anyhow::{Context, bail, ensure};
-use plugin_backend::{DataQuery, DataSourceInstanceSettings, PluginContext, QueryDataRequest, TimeRange};
-use plugin_testkit::{PluginClient, PluginLauncher, RunningPlugin};
-use tokio::task::JoinSet;
 
-/// How long and how often each measurement runs.
-#[derive(Debug, Clone, Copy)]
-struct Budget {
-    starts: usize,
-    warmup: Duration,
-    window: Duration,
-    large_queries: usize,
-}
-
-const FULL: Budget =
-    Budget { starts: 7, warmup: Duration::from_millis(500), window: Duration::from_secs(4), large_queries: 5 };
-const QUICK: Budget =
-    Budget { starts: 3, warmup: Duration::from_millis(200), window: Duration::from_secs(1), large_queries: 2 };
-
-/// One plugin under test.
-#[derive(Debug)]
-struct Contender {
-    name: &'static str,
-    binary: PathBuf,
-    /// The peer SDK does not register go-plugin's `plugin` health service.
-    ping: bool,
-}
-
-/// Everything measured for one plugin.
-#[derive(Debug, Default)]
-struct Results {
-    startup: Duration,
-    idle_rss: u64,
-    small_one: Throughput,
-    small_four: Throughput,
-    large_mb_per_s: f64,
-    large_rows_per_s: f64,
-    peak_rss: u64,
-    binary_size: u64,
-}
-
-/// Requests per second and latency percentiles of one load.
-#[derive(Debug, Default, Clone, Copy)]
-struct Throughput {
-    requests_per_s: f64,
-    p50: Duration,
-    p99: Duration,
-}
+use crate::demo::build_binary;
 
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
-    let budget = match args {
-        [] => FULL,
-        [flag] if flag == "--quick" => QUICK,
+    let quick = match args {
+        [] => false,
+        [flag] if flag == "--quick" => true,
         _ => bail!("usage: cargo xtask bench [--quick]"),
     };
     let root = crate::project_root();
-    println!("==> building both plugins --release");
-    let contenders = [
-        Contender {
-            name: "this SDK",
-            binary: crate::demo::build_binary(
-                &root.join("Cargo.toml"),
-                "bench-datasource",
-                "gpx_bench-datasource",
-                true,
-            )?,
-            ping: true,
-        },
-        Contender {
-            name: "grafana-plugin-sdk 0.5",
-            binary: crate::demo::build_binary(
-                &root.join("benches/compare/peer-datasource/Cargo.toml"),
-                "peer-datasource",
-                "gpx_peer-datasource",
-                true,
-            )?,
-            ping: false,
-        },
-    ];
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let mut results = Vec::new();
-    for contender in &contenders {
-        println!("==> measuring {} ({})", contender.name, contender.binary.display());
-        results.push(runtime.block_on(measure(contender, budget))?);
+    let compare = root.join("benches/compare");
+    println!("==> building this SDK's bench-datasource, the peer's and the driver (--release)");
+    let ours = build_binary(&root.join("Cargo.toml"), "bench-datasource", "gpx_bench-datasource", true)?;
+    let peer =
+        build_binary(&compare.join("peer-datasource/Cargo.toml"), "peer-datasource", "gpx_peer-datasource", true)?;
+    let driver = build_binary(&compare.join("driver/Cargo.toml"), "bench-driver", "bench-driver", true)?;
+
+    let mut command = Command::new(&driver);
+    if quick {
+        command.arg("--quick");
     }
-    print_report(&contenders, &results);
+    let status = command.arg(&ours).arg(&peer).status().with_context(|| format!("cannot run {}", driver.display()))?;
+    ensure!(status.success(), "the bench driver failed ({status})");
     Ok(())
-}
-
-async fn launch(contender: &Contender) -> anyhow::Result<RunningPlugin> {
-    let launcher = PluginLauncher::new(&contender.binary);
-    let launcher = if contender.ping { launcher } else { launcher.without_ping() };
-    launcher.launch().await.with_context(|| format!("{} did not start", contender.name))
-}
-
-async fn measure(contender: &Contender, budget: Budget) -> anyhow::Result<Results> {
-    let mut results = Results { binary_size: std::fs::metadata(&contender.binary)?.len(), ..Results::default() };
-
-    let mut startups = Vec::with_capacity(budget.starts);
-    for _ in 0..budget.starts {
-        let plugin = launch(contender).await?;
-        startups.push(plugin.startup_time());
-        plugin.kill().await;
-    }
-    results.startup = percentile(&mut startups, 50);
-
-    let plugin = launch(contender).await?;
-    // Let lazy initialisation settle before reading the idle footprint.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    results.idle_rss = plugin.memory_usage()?.resident_bytes;
-    let client = plugin.client().clone();
-
-    check_answer(&client, 1_000).await.with_context(|| format!("{} breaks the contract", contender.name))?;
-    results.small_one = load(&client, 1_000, 1, budget).await?;
-    results.small_four = load(&client, 1_000, 4, budget).await?;
-
-    check_answer(&client, 1_000_000).await?;
-    let request = query(1_000_000)?;
-    let started = Instant::now();
-    let mut bytes = 0;
-    for _ in 0..budget.large_queries {
-        bytes += frame_bytes(&client.query_data_message(request.clone()).await?);
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    results.large_mb_per_s = bytes as f64 / 1e6 / elapsed;
-    results.large_rows_per_s = (budget.large_queries * 1_000_000) as f64 / elapsed;
-    results.peak_rss = plugin.memory_usage()?.peak_resident_bytes;
-
-    plugin.shutdown().await?;
-    Ok(results)
-}
-
-/// The context Grafana sends for a configured data source (the peer SDK
-/// requires JSON data that parses).
-fn query(rows: usize) -> anyhow::Result<QueryDataRequest> {
-    let mut settings = DataSourceInstanceSettings::default();
-    settings.uid = "bench".to_owned();
-    settings.json_data = "{}".into();
-    let context = PluginContext::new("acme-bench-datasource").with_data_source_instance_settings(settings);
-    let range = TimeRange::from_epoch_millis(1_795_262_400_000, 1_795_266_000_000)?;
-    let query = DataQuery::new("A", format!(r#"{{"rows": {rows}}}"#)).with_time_range(range);
-    Ok(QueryDataRequest::new(context, vec![query]))
-}
-
-/// Decodes one answer and checks the contract's shape.
-async fn check_answer(client: &PluginClient, rows: usize) -> anyhow::Result<()> {
-    let response = client.query_data(query(rows)?).await?;
-    let answer = response.responses.get("A").context("no response for refId A")?;
-    if let Some(error) = &answer.error {
-        bail!("query failed: {error}");
-    }
-    let frame = answer.frames.first().context("no frame")?;
-    ensure!(frame.num_rows()? == rows, "{} rows instead of {rows}", frame.num_rows()?);
-    let names: Vec<&str> = frame.fields().iter().map(|field| field.name()).collect();
-    ensure!(names == ["time", "value", "label"], "fields {names:?}");
-    Ok(())
-}
-
-fn frame_bytes(response: &plugin_proto::pluginv2::QueryDataResponse) -> usize {
-    response.responses.values().flat_map(|answer| &answer.frames).map(|frame| frame.len()).sum()
-}
-
-/// Runs `in_flight` request loops on one connection for the budget's window
-/// (after a warm-up) and measures them.
-async fn load(client: &PluginClient, rows: usize, in_flight: usize, budget: Budget) -> anyhow::Result<Throughput> {
-    let request = query(rows)?;
-    let warmup_end = Instant::now() + budget.warmup;
-    while Instant::now() < warmup_end {
-        client.query_data_message(request.clone()).await?;
-    }
-    let started = Instant::now();
-    let deadline = started + budget.window;
-    let mut workers = JoinSet::new();
-    for _ in 0..in_flight {
-        let (client, request) = (client.clone(), request.clone());
-        workers.spawn(async move {
-            let mut latencies = Vec::new();
-            while Instant::now() < deadline {
-                let sent = Instant::now();
-                client.query_data_message(request.clone()).await?;
-                latencies.push(sent.elapsed());
-            }
-            Ok::<_, plugin_testkit::Error>(latencies)
-        });
-    }
-    let mut latencies = Vec::new();
-    while let Some(worker) = workers.join_next().await {
-        latencies.extend(worker??);
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    Ok(Throughput {
-        requests_per_s: latencies.len() as f64 / elapsed,
-        p50: percentile(&mut latencies, 50),
-        p99: percentile(&mut latencies, 99),
-    })
-}
-
-/// The `pct`th percentile (nearest rank) of `samples`.
-fn percentile(samples: &mut [Duration], pct: usize) -> Duration {
-    if samples.is_empty() {
-        return Duration::ZERO;
-    }
-    samples.sort_unstable();
-    let rank = (samples.len() * pct).div_ceil(100).clamp(1, samples.len());
-    samples[rank - 1]
-}
-
-fn print_report(contenders: &[Contender; 2], results: &[Results]) {
-    let [ours, peer] = results else { return };
-    let ms = |d: Duration| format!("{:.3} ms", d.as_secs_f64() * 1e3);
-    let mib = |bytes: u64| format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0));
-    let ratio = |a: f64, b: f64| if b > 0.0 { format!("{:.2}x", a / b) } else { "n/a".to_owned() };
-    let rows: Vec<[String; 4]> = vec![
-        [
-            "QueryData 1,000 rows, 1 in flight: req/s".into(),
-            format!("{:.0}", ours.small_one.requests_per_s),
-            format!("{:.0}", peer.small_one.requests_per_s),
-            ratio(ours.small_one.requests_per_s, peer.small_one.requests_per_s),
-        ],
-        ["  p50".into(), ms(ours.small_one.p50), ms(peer.small_one.p50), String::new()],
-        ["  p99".into(), ms(ours.small_one.p99), ms(peer.small_one.p99), String::new()],
-        [
-            "QueryData 1,000 rows, 4 in flight: req/s".into(),
-            format!("{:.0}", ours.small_four.requests_per_s),
-            format!("{:.0}", peer.small_four.requests_per_s),
-            ratio(ours.small_four.requests_per_s, peer.small_four.requests_per_s),
-        ],
-        ["  p50".into(), ms(ours.small_four.p50), ms(peer.small_four.p50), String::new()],
-        ["  p99".into(), ms(ours.small_four.p99), ms(peer.small_four.p99), String::new()],
-        [
-            "QueryData 1,000,000 rows: MB/s of frames".into(),
-            format!("{:.0}", ours.large_mb_per_s),
-            format!("{:.0}", peer.large_mb_per_s),
-            ratio(ours.large_mb_per_s, peer.large_mb_per_s),
-        ],
-        [
-            "  rows/s".into(),
-            format!("{:.2e}", ours.large_rows_per_s),
-            format!("{:.2e}", peer.large_rows_per_s),
-            ratio(ours.large_rows_per_s, peer.large_rows_per_s),
-        ],
-        ["spawn to handshake (median)".into(), ms(ours.startup), ms(peer.startup), String::new()],
-        ["idle RSS".into(), mib(ours.idle_rss), mib(peer.idle_rss), String::new()],
-        ["peak RSS (VmHWM) after 1,000,000 rows".into(), mib(ours.peak_rss), mib(peer.peak_rss), String::new()],
-        ["stripped release binary".into(), mib(ours.binary_size), mib(peer.binary_size), String::new()],
-    ];
-    println!();
-    println!("| workload | {} | {} | ratio |", contenders[0].name, contenders[1].name);
-    println!("|---|---:|---:|---:|");
-    for [name, a, b, r] in rows {
-        println!("| {name} | {a} | {b} | {r} |");
-    }
-    println!("\nmachine: {} CPUs; {}", std::thread::available_parallelism().map_or(0, |n| n.get()), kernel());
-}
-
-fn kernel() -> String {
-    std::fs::read_to_string("/proc/version")
-        .ok()
-        .and_then(|version| version.split_whitespace().nth(2).map(|release| format!("Linux {release}")))
-        .unwrap_or_else(|| std::env::consts::OS.to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let mut samples: Vec<Duration> = (1..=100).rev().map(Duration::from_millis).collect();
-        assert_eq!(percentile(&mut samples, 50), Duration::from_millis(50));
-        assert_eq!(percentile(&mut samples, 99), Duration::from_millis(99));
-        assert_eq!(percentile(&mut [Duration::from_millis(7)], 99), Duration::from_millis(7));
-        assert_eq!(percentile(&mut [], 50), Duration::ZERO);
-    }
 }

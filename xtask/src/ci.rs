@@ -40,15 +40,28 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
                 "clippy",
                 "--workspace",
                 "--all-targets",
+                "--all-features",
                 "--locked",
                 "--",
                 "-D",
                 "warnings",
             ],
         ),
-        Step::cargo("tests", &["test", "--workspace", "--locked"]),
-        Step::cargo("docs", &["doc", "--workspace", "--no-deps", "--locked"])
-            .env("RUSTDOCFLAGS", "-D warnings"),
+        Step::cargo(
+            "tests",
+            &["test", "--workspace", "--all-features", "--locked"],
+        ),
+        Step::cargo(
+            "docs",
+            &[
+                "doc",
+                "--workspace",
+                "--all-features",
+                "--no-deps",
+                "--locked",
+            ],
+        )
+        .env("RUSTDOCFLAGS", "-D warnings"),
     ];
     for step in steps {
         run_step(step)?;

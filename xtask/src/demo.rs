@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use plugin_backend::{
-    CallResourceRequest, CheckHealthRequest, DataQuery, DataSourceInstanceSettings, PluginContext, QueryDataRequest,
-    RunStreamRequest, TimeRange,
+    CallResourceRequest, CheckHealthRequest, DataQuery, DataSourceInstanceSettings, PluginContext,
+    QueryDataRequest, RunStreamRequest, TimeRange,
 };
 use plugin_data::Frame;
 use plugin_testkit::{PluginLauncher, RunningPlugin};
@@ -34,14 +34,24 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         _ => bail!("usage: cargo xtask demo [--release]"),
     };
     println!("==> building {PACKAGE}");
-    let binary = build_binary(&crate::project_root().join("Cargo.toml"), PACKAGE, BINARY, release)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let binary = build_binary(
+        &crate::project_root().join("Cargo.toml"),
+        PACKAGE,
+        BINARY,
+        release,
+    )?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(drive(&binary))
 }
 
 async fn drive(binary: &Path) -> anyhow::Result<()> {
     println!("==> starting {} as Grafana does", binary.display());
-    let plugin = PluginLauncher::new(binary).launch().await.context("the plugin did not start")?;
+    let plugin = PluginLauncher::new(binary)
+        .launch()
+        .await
+        .context("the plugin did not start")?;
     println!(
         "    handshake: {} (pid {}, {:.1} ms from spawn to handshake)",
         plugin.handshake().address,
@@ -68,12 +78,16 @@ async fn exercise(plugin: &RunningPlugin) -> anyhow::Result<()> {
     let client = plugin.client();
 
     println!("\n==> CheckHealth");
-    let health = client.check_health(CheckHealthRequest::new(plugin_context())).await?;
+    let health = client
+        .check_health(CheckHealthRequest::new(plugin_context()))
+        .await?;
     println!("    {:?}: {}", health.status, health.message);
 
     println!("\n==> QueryData {{\"rows\": 8}} as refId A, over the last hour");
     let query = DataQuery::new("A", r#"{"rows": 8}"#).with_time_range(last_hour()?);
-    let response = client.query_data(QueryDataRequest::new(plugin_context(), vec![query])).await?;
+    let response = client
+        .query_data(QueryDataRequest::new(plugin_context(), vec![query]))
+        .await?;
     for (ref_id, answer) in plugin_testkit::responses_in_ref_id_order(&response) {
         if let Some(error) = &answer.error {
             println!("    {ref_id}: error {error}");
@@ -88,14 +102,22 @@ async fn exercise(plugin: &RunningPlugin) -> anyhow::Result<()> {
     post.plugin_context = plugin_context();
     post.body = "hello from cargo xtask demo".into();
     let echoed = client.call_resource(post).await?;
-    println!("    {:?} {}", echoed.status, String::from_utf8_lossy(&echoed.body));
+    println!(
+        "    {:?} {}",
+        echoed.status,
+        String::from_utf8_lossy(&echoed.body)
+    );
 
     println!("\n==> CallResource GET echo?verbose=1");
     let mut get = CallResourceRequest::new(http::Method::GET, "echo");
     get.plugin_context = plugin_context();
     get.url = "echo?verbose=1".to_owned();
     let described = client.call_resource(get).await?;
-    println!("    {:?} {}", described.status, String::from_utf8_lossy(&described.body));
+    println!(
+        "    {:?} {}",
+        described.status,
+        String::from_utf8_lossy(&described.body)
+    );
 
     println!("\n==> RunStream ticks (4 packets)");
     let mut run = RunStreamRequest::default();
@@ -104,7 +126,9 @@ async fn exercise(plugin: &RunningPlugin) -> anyhow::Result<()> {
     let mut packets = client.run_stream(run).await?;
     for packet in 0..4 {
         let next = tokio::time::timeout(Duration::from_secs(5), packets.next_frame()).await;
-        let frame = next.context("no stream packet within 5 s")??.context("the stream ended early")?;
+        let frame = next
+            .context("no stream packet within 5 s")??
+            .context("the stream ended early")?;
         if packet == 0 {
             print_frame(&frame)?;
         } else {
@@ -112,7 +136,13 @@ async fn exercise(plugin: &RunningPlugin) -> anyhow::Result<()> {
             let cells: Vec<String> = frame
                 .fields()
                 .iter()
-                .map(|field| format!("{}={}", field.name(), field.get(0).map(|v| v.to_string()).unwrap_or_default()))
+                .map(|field| {
+                    format!(
+                        "{}={}",
+                        field.name(),
+                        field.get(0).map(|v| v.to_string()).unwrap_or_default()
+                    )
+                })
                 .collect();
             println!("    packet {packet}: {}", cells.join(" "));
         }
@@ -139,7 +169,10 @@ fn print_frame(frame: &Frame) -> anyhow::Result<()> {
 
 fn print_logs(plugin: &RunningPlugin) {
     let entries = plugin.stderr().entries();
-    println!("\n==> the plugin's log ({} hclog lines on stderr; last 5)", entries.len());
+    println!(
+        "\n==> the plugin's log ({} hclog lines on stderr; last 5)",
+        entries.len()
+    );
     for entry in entries.iter().rev().take(5).rev() {
         println!("    [{}] {}", entry.level, entry.message);
     }
@@ -148,17 +181,30 @@ fn print_logs(plugin: &RunningPlugin) {
 /// Builds binary `bin` of package `package` in the workspace of `manifest`
 /// and returns its path, as cargo reports it (so `CARGO_TARGET_DIR` and
 /// friends are honoured). Compiler output goes to the terminal.
-pub(crate) fn build_binary(manifest: &Path, package: &str, bin: &str, release: bool) -> anyhow::Result<PathBuf> {
+pub(crate) fn build_binary(
+    manifest: &Path,
+    package: &str,
+    bin: &str,
+    release: bool,
+) -> anyhow::Result<PathBuf> {
     let mut command = Command::new(crate::ci::cargo());
     command
         .args(["build", "--manifest-path"])
         .arg(manifest)
-        .args(["--package", package, "--bin", bin, "--message-format=json-render-diagnostics"])
+        .args([
+            "--package",
+            package,
+            "--bin",
+            bin,
+            "--message-format=json-render-diagnostics",
+        ])
         .stdout(Stdio::piped());
     if release {
         command.arg("--release");
     }
-    let output = command.output().with_context(|| format!("cannot run cargo build for {package}"))?;
+    let output = command
+        .output()
+        .with_context(|| format!("cannot run cargo build for {package}"))?;
     if !output.status.success() {
         bail!("cargo build of {package} failed ({})", output.status);
     }
@@ -166,7 +212,9 @@ pub(crate) fn build_binary(manifest: &Path, package: &str, bin: &str, release: b
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|message| message["reason"] == "compiler-artifact" && message["target"]["name"] == bin)
+        .filter(|message| {
+            message["reason"] == "compiler-artifact" && message["target"]["name"] == bin
+        })
         .find_map(|message| message["executable"].as_str().map(PathBuf::from))
         .with_context(|| format!("cargo built {package} but reported no executable {bin}"))
 }

@@ -265,7 +265,11 @@ fn build(
     debug: bool,
 ) -> anyhow::Result<PathBuf> {
     let manifest = plugin_dir.join("Cargo.toml");
-    ensure!(manifest.is_file(), "no Cargo.toml in {}", plugin_dir.display());
+    ensure!(
+        manifest.is_file(),
+        "no Cargo.toml in {}",
+        plugin_dir.display()
+    );
     let build_time_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_millis();
@@ -277,7 +281,11 @@ fn build(
 
     let mut command = Command::new(crate::ci::cargo());
     command
-        .args(["build", "--message-format=json-render-diagnostics", "--target"])
+        .args([
+            "build",
+            "--message-format=json-render-diagnostics",
+            "--target",
+        ])
         .arg(target)
         .arg("--manifest-path")
         .arg(&manifest)
@@ -348,12 +356,7 @@ fn set_executable(_path: &Path) -> anyhow::Result<()> {
 /// Zips `staging` so that the archive's single top folder is `top`; the
 /// `binaries` (names inside `staging`) get mode 0755, everything else 0644.
 /// Timestamps are fixed, so the same inputs give the same archive.
-fn write_zip(
-    staging: &Path,
-    top: &str,
-    binaries: &[String],
-    archive: &Path,
-) -> anyhow::Result<()> {
+fn write_zip(staging: &Path, top: &str, binaries: &[String], archive: &Path) -> anyhow::Result<()> {
     use zip::write::SimpleFileOptions;
 
     let mut files = Vec::new();
@@ -419,10 +422,9 @@ mod tests {
 
     #[test]
     fn nested_executable_prefix_is_stripped() {
-        let plugin = parse(
-            r#"{"id":"a-b-app","type":"app","backend":true,"executable":"../gpx_b"}"#,
-        )
-        .expect("valid");
+        let plugin =
+            parse(r#"{"id":"a-b-app","type":"app","backend":true,"executable":"../gpx_b"}"#)
+                .expect("valid");
         assert_eq!(plugin.executable, "gpx_b");
         assert_eq!(plugin.version, "0.0.0");
     }
@@ -430,12 +432,30 @@ mod tests {
     #[test]
     fn plugin_json_errors_name_the_problem() {
         let cases = [
-            (r#"{"type":"datasource","backend":true,"executable":"x"}"#, "\"id\" is missing"),
-            (r#"{"id":"a","type":"panel","backend":true,"executable":"x"}"#, "\"type\""),
-            (r#"{"id":"a","type":"datasource","executable":"x"}"#, "\"backend\" must be true"),
-            (r#"{"id":"a","type":"datasource","backend":true}"#, "\"executable\" is missing"),
-            (r#"{"id":"a","type":"datasource","backend":true,"executable":"bin/x"}"#, "file name"),
-            (r#"{"id":"Bad Id","type":"datasource","backend":true,"executable":"x"}"#, "\"id\""),
+            (
+                r#"{"type":"datasource","backend":true,"executable":"x"}"#,
+                "\"id\" is missing",
+            ),
+            (
+                r#"{"id":"a","type":"panel","backend":true,"executable":"x"}"#,
+                "\"type\"",
+            ),
+            (
+                r#"{"id":"a","type":"datasource","executable":"x"}"#,
+                "\"backend\" must be true",
+            ),
+            (
+                r#"{"id":"a","type":"datasource","backend":true}"#,
+                "\"executable\" is missing",
+            ),
+            (
+                r#"{"id":"a","type":"datasource","backend":true,"executable":"bin/x"}"#,
+                "file name",
+            ),
+            (
+                r#"{"id":"Bad Id","type":"datasource","backend":true,"executable":"x"}"#,
+                "\"id\"",
+            ),
             ("{not json", "not valid JSON"),
         ];
         for (json, expected) in cases {
@@ -464,8 +484,8 @@ mod tests {
     #[test]
     fn uninstalled_targets_are_refused_and_the_host_is_accepted() {
         ensure_target_installed(&host_target().expect("host")).expect("host target works");
-        let error = ensure_target_installed("riscv64gc-unknown-none-elf")
-            .expect_err("not installed here");
+        let error =
+            ensure_target_installed("riscv64gc-unknown-none-elf").expect_err("not installed here");
         assert!(format!("{error:#}").contains("not installed"), "{error:#}");
     }
 
@@ -500,16 +520,29 @@ mod tests {
         let out = tempfile::tempdir().expect("tempdir");
         let archive_path = out.path().join("a.zip");
         let binaries = ["gpx_x_linux_amd64".to_owned()];
-        write_zip(staging.path(), "acme-x-datasource", &binaries, &archive_path).expect("zip");
+        write_zip(
+            staging.path(),
+            "acme-x-datasource",
+            &binaries,
+            &archive_path,
+        )
+        .expect("zip");
 
         let mut archive =
             zip::ZipArchive::new(fs::File::open(&archive_path).expect("open")).expect("read zip");
         let mut entries = Vec::new();
         for i in 0..archive.len() {
             let file = archive.by_index(i).expect("entry");
-            entries.push((file.name().to_owned(), file.unix_mode().map(|m| m & 0o777)));
+            entries.push((
+                file.name().expect("UTF-8 entry name").into_owned(),
+                file.unix_mode().map(|m| m & 0o777),
+            ));
         }
-        assert!(entries.iter().all(|(name, _)| name.starts_with("acme-x-datasource/")));
+        assert!(
+            entries
+                .iter()
+                .all(|(name, _)| name.starts_with("acme-x-datasource/"))
+        );
         let mode = |name: &str| {
             entries
                 .iter()

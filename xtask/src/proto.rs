@@ -207,7 +207,10 @@ mod tests {
         let error = check(copy.path()).expect_err("an edited file must be stale");
         let message = format!("{error:#}");
         assert!(message.contains("pluginv2.rs"), "names the file: {message}");
-        assert!(message.contains("cargo xtask proto"), "names the fix: {message}");
+        assert!(
+            message.contains("cargo xtask proto"),
+            "names the fix: {message}"
+        );
 
         write(copy.path()).expect("regenerate");
         check(copy.path()).expect("fresh after regeneration");
@@ -218,8 +221,11 @@ mod tests {
         let copy = temporary_copy();
         let proto = copy.path().join("proto/pluginv2/backend.proto");
         let text = fs::read_to_string(&proto).expect("read proto");
-        fs::write(&proto, text.replace("string namespace = 10;", "string namespace = 11;"))
-            .expect("edit proto");
+        fs::write(
+            &proto,
+            text.replace("string namespace = 10;", "string namespace = 11;"),
+        )
+        .expect("edit proto");
         assert!(check(copy.path()).is_err());
     }
 }

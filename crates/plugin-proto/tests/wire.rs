@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 use plugin_proto::pluginv2::{
-    CallResourceRequest, DataFrameFormat, DataQuery, DataResponse, PluginContext,
-    QueryDataRequest, StringList, TimeRange, User,
+    CallResourceRequest, DataFrameFormat, DataQuery, DataResponse, PluginContext, QueryDataRequest,
+    StringList, TimeRange, User,
 };
 use prost::Message;
 

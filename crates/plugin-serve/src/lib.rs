@@ -45,7 +45,7 @@
 //! * when Grafana starts the binary: check go-plugin's magic cookie (run by
 //!   hand, the binary explains that it is a plugin and exits 1), listen on a
 //!   unix socket (TCP on 127.0.0.1 where there are none), print the
-//!   [handshake](handshake) as the only line on stdout, and serve gRPC: the
+//!   [handshake] as the only line on stdout, and serve gRPC: the
 //!   `pluginv2` services through plugin-backend's handlers, health
 //!   (`plugin` = `SERVING`), and go-plugin's controller, stdio and broker;
 //! * stop gracefully on the host's `Shutdown` call or SIGTERM: requests in
@@ -63,8 +63,8 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `otel` | no | OpenTelemetry tracing when Grafana sets `GF_INSTANCE_OTLP_ADDRESS`: OTLP/gRPC export with Grafana's sampler and propagation settings, and trace context taken from incoming gRPC metadata ([`otel`](crate#features)) |
-//! | `pprof` | no | a pprof HTTP endpoint on 127.0.0.1 when `GF_PLUGIN_PROFILING_ENABLED=true`: `/debug/pprof/profile?seconds=N` returns a CPU profile in pprof's protobuf format |
+//! | `otel` | no | OpenTelemetry tracing when Grafana sets `GF_INSTANCE_OTLP_ADDRESS`: OTLP/gRPC export with Grafana's sampler and propagation settings, and trace context taken from incoming gRPC metadata (module `otel`) |
+//! | `pprof` | no | a pprof HTTP endpoint on 127.0.0.1 when `GF_PLUGIN_PROFILING_ENABLED=true`: `/debug/pprof/profile?seconds=N` returns a CPU profile in pprof's protobuf format (module `pprof`) |
 //!
 //! # Stdout and secrets
 //!

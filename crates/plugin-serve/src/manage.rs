@@ -2,21 +2,7 @@
 //! [`ManageOptions`] for [`datasource::manage`](crate::datasource::manage)
 //! and [`app::manage`](crate::app::manage), which add instance management.
 //!
-//! One call does what the Go SDK's `Manage` does, in this order:
-//!
-//! 1. `-buildinfo` / `-version`: print the build information (JSON) or the
-//!    version to stdout and return.
-//! 2. Install logging: hclog JSON on stderr (and, with feature `otel`, the
-//!    tracing layer), before anything logs.
-//! 3. Pick the mode: `-standalone` serves the developer's debugger;
-//!    a `standalone.txt` next to the executable (or
-//!    `GF_PLUGIN_GRPC_ADDRESS_<ID>`) naming a live server makes this a
-//!    locator; otherwise this is the plugin Grafana started.
-//! 4. Started by Grafana: check the magic cookie (without it, explain and
-//!    exit 1), start the profiler if asked (feature `pprof`), bind the
-//!    socket, print the handshake, serve until `Shutdown` or SIGTERM,
-//!    drain.
-//! 5. Run the cleanup hook, flush traces, return.
+//! What one call does is documented on [`serve`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -32,8 +18,23 @@ use crate::shutdown::{SignalPolicy, watch_signals};
 use crate::standalone;
 
 /// Serves `handler` as the plugin `plugin_id`, the way the Go SDK's
-/// `backend.Manage` does (see the [module docs](self)); returns once the
-/// plugin has shut down.
+/// `backend.Manage` does; returns once the plugin has shut down.
+///
+/// In this order:
+///
+/// 1. `-buildinfo` / `-version`: print the build information (JSON) or the
+///    version to stdout and return.
+/// 2. Install logging: hclog JSON on stderr (and, with feature `otel`, the
+///    tracing layer), before anything logs.
+/// 3. Pick the mode: `-standalone` serves the developer's debugger;
+///    a `standalone.txt` next to the executable (or
+///    `GF_PLUGIN_GRPC_ADDRESS_<ID>`) naming a live server makes this a
+///    locator; otherwise this is the plugin Grafana started.
+/// 4. Started by Grafana: check the magic cookie (without it, explain and
+///    exit 1), start the profiler if asked (feature `pprof`), bind the
+///    socket, print the handshake, serve until `Shutdown` or SIGTERM,
+///    drain.
+/// 5. Run the cleanup hook, flush traces, return.
 ///
 /// The handler is used as it is: wrap it in plugin-backend's middleware
 /// first if it should log, recover from panics and so on. For one instance

@@ -43,6 +43,14 @@ pub const HEALTH_SERVICE_NAME: &str = "plugin";
 /// Grafana accepts messages of any size from plugins (`MaxInt32`).
 const MAX_MESSAGE_SIZE: usize = i32::MAX as usize;
 
+/// The HTTP/2 settings of Grafana's gRPC client (grpc-go): flow-control
+/// windows that grow with the measured bandwidth-delay product (grpc-go's
+/// BDP estimation, on by default) rather than HTTP/2's fixed 64 KiB, so
+/// large answers are not throttled by window updates.
+fn grafana_like(endpoint: Endpoint) -> Endpoint {
+    endpoint.http2_adaptive_window(true)
+}
+
 /// A gRPC client for one plugin, speaking to it as Grafana does.
 ///
 /// Cloning is cheap: clones share one HTTP/2 connection, and calls may run
@@ -70,16 +78,14 @@ impl PluginClient {
         };
         let channel = match address {
             PluginAddress::Tcp(socket) => {
-                Endpoint::from_shared(format!("http://{socket}"))
-                    .map_err(connect_error)?
-                    .connect()
-                    .await
+                let endpoint = Endpoint::from_shared(format!("http://{socket}")).map_err(connect_error)?;
+                grafana_like(endpoint).connect().await
             }
             PluginAddress::Unix(path) => {
                 // The URI is required by the API but never resolved: the
                 // connector below dials the socket for every connection.
                 let path: PathBuf = path.clone();
-                Endpoint::from_static("http://[::]:50051")
+                grafana_like(Endpoint::from_static("http://[::]:50051"))
                     .connect_with_connector(tower::service_fn(move |_| {
                         let path = path.clone();
                         async move {

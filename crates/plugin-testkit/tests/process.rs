@@ -286,9 +286,18 @@ async fn launches_drives_and_shuts_down_a_plugin() {
     let failed = &response.responses["C"];
     assert_eq!(failed.error.as_ref().unwrap().to_string(), "bad query");
     assert_eq!(failed.status.unwrap().as_u16(), 400);
-    let raw = client.query_data_message(QueryDataRequest::new(context.clone(), vec![])).await.unwrap();
-    assert_eq!(raw.responses["A"].format, pluginv2::DataFrameFormat::Arrow as i32);
-    assert_eq!(raw.responses["B"].format, pluginv2::DataFrameFormat::Json as i32);
+    let raw = client
+        .query_data_message(QueryDataRequest::new(context.clone(), vec![]))
+        .await
+        .unwrap();
+    assert_eq!(
+        raw.responses["A"].format,
+        pluginv2::DataFrameFormat::Arrow as i32
+    );
+    assert_eq!(
+        raw.responses["B"].format,
+        pluginv2::DataFrameFormat::Json as i32
+    );
     let ordered: Vec<&str> = plugin_testkit::responses_in_ref_id_order(&response)
         .iter()
         .map(|(r, _)| *r)

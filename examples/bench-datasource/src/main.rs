@@ -20,9 +20,10 @@ use bytes::Bytes;
 use http::{Method, StatusCode, header};
 use plugin_backend::{
     CallResourceHandler, CallResourceRequest, CallResourceResponse, CallResourceResponseSender,
-    CheckHealthHandler, CheckHealthRequest, CheckHealthResult, DataQuery, DataResponse, Error, Plugin,
-    PublishStreamRequest, PublishStreamResponse, QueryDataHandler, QueryDataRequest, QueryDataResponse,
-    RunStreamRequest, StreamHandler, StreamSender, StreamStatus, SubscribeStreamRequest, SubscribeStreamResponse,
+    CheckHealthHandler, CheckHealthRequest, CheckHealthResult, DataQuery, DataResponse, Error,
+    Plugin, PublishStreamRequest, PublishStreamResponse, QueryDataHandler, QueryDataRequest,
+    QueryDataResponse, RunStreamRequest, StreamHandler, StreamSender, StreamStatus,
+    SubscribeStreamRequest, SubscribeStreamResponse,
 };
 use plugin_data::{Field, FieldValues, Frame, FrameInclude};
 use plugin_serve::{ManageOptions, build_info};
@@ -51,9 +52,13 @@ struct BenchDataSource;
 fn bench_frame(rows: usize, start_nanos: i64) -> Frame {
     const SECOND: i64 = 1_000_000_000;
     // Each Vec's allocation becomes the Arrow buffer of its field: no copy.
-    let times: Vec<i64> = (0..rows as i64).map(|i| start_nanos.saturating_add(i * SECOND)).collect();
+    let times: Vec<i64> = (0..rows as i64)
+        .map(|i| start_nanos.saturating_add(i * SECOND))
+        .collect();
     let values: Vec<f64> = (0..rows).map(|i| i as f64 * 0.5).collect();
-    let labels: Vec<Option<String>> = (0..rows).map(|i| (i % 3 != 0).then(|| format!("row {i}"))).collect();
+    let labels: Vec<Option<String>> = (0..rows)
+        .map(|i| (i % 3 != 0).then(|| format!("row {i}")))
+        .collect();
     Frame::new("bench")
         .with_field(Field::new("time", FieldValues::time_nanos(times)))
         .with_field(Field::new("value", values))
@@ -66,17 +71,25 @@ fn answer(query: &DataQuery) -> DataResponse {
         Err(error) => return DataResponse::from_error(error),
     };
     if rows > MAX_ROWS {
-        return DataResponse::from_error(Error::plugin(format!("at most {MAX_ROWS} rows, asked for {rows}")));
+        return DataResponse::from_error(Error::plugin(format!(
+            "at most {MAX_ROWS} rows, asked for {rows}"
+        )));
     }
     let Some(start) = query.time_range.from.timestamp_nanos_opt() else {
-        return DataResponse::from_error(Error::plugin("the query starts outside the representable time range"));
+        return DataResponse::from_error(Error::plugin(
+            "the query starts outside the representable time range",
+        ));
     };
     DataResponse::from(bench_frame(rows, start))
 }
 
 impl QueryDataHandler for BenchDataSource {
     async fn query_data(&self, request: QueryDataRequest) -> Result<QueryDataResponse, Error> {
-        Ok(request.queries.iter().map(|query| (query.ref_id.clone(), answer(query))).collect())
+        Ok(request
+            .queries
+            .iter()
+            .map(|query| (query.ref_id.clone(), answer(query)))
+            .collect())
     }
 }
 
@@ -87,11 +100,17 @@ impl CallResourceHandler for BenchDataSource {
         mut sender: CallResourceResponseSender,
     ) -> Result<(), Error> {
         let response = match (request.path.trim_matches('/'), &request.method) {
-            ("echo", &Method::POST) => CallResourceResponse::new(StatusCode::OK).with_body(request.body),
+            ("echo", &Method::POST) => {
+                CallResourceResponse::new(StatusCode::OK).with_body(request.body)
+            }
             ("echo", method) => {
-                let description = serde_json::json!({ "method": method.as_str(), "url": request.url });
+                let description =
+                    serde_json::json!({ "method": method.as_str(), "url": request.url });
                 CallResourceResponse::new(StatusCode::OK)
-                    .with_header(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"))
+                    .with_header(
+                        header::CONTENT_TYPE,
+                        header::HeaderValue::from_static("application/json"),
+                    )
                     .with_body(Bytes::from(description.to_string()))
             }
             _ => CallResourceResponse::new(StatusCode::NOT_FOUND).with_body("no such resource"),
@@ -107,18 +126,31 @@ impl CheckHealthHandler for BenchDataSource {
 }
 
 impl StreamHandler for BenchDataSource {
-    async fn subscribe_stream(&self, request: SubscribeStreamRequest) -> Result<SubscribeStreamResponse, Error> {
+    async fn subscribe_stream(
+        &self,
+        request: SubscribeStreamRequest,
+    ) -> Result<SubscribeStreamResponse, Error> {
         Ok(match request.path.as_str() {
             "ticks" => SubscribeStreamResponse::ok(),
             _ => SubscribeStreamResponse::with_status(StreamStatus::NotFound),
         })
     }
 
-    async fn publish_stream(&self, _: PublishStreamRequest) -> Result<PublishStreamResponse, Error> {
-        Ok(PublishStreamResponse::new(StreamStatus::PermissionDenied, Bytes::new()))
+    async fn publish_stream(
+        &self,
+        _: PublishStreamRequest,
+    ) -> Result<PublishStreamResponse, Error> {
+        Ok(PublishStreamResponse::new(
+            StreamStatus::PermissionDenied,
+            Bytes::new(),
+        ))
     }
 
-    async fn run_stream(&self, request: RunStreamRequest, mut sender: StreamSender) -> Result<(), Error> {
+    async fn run_stream(
+        &self,
+        request: RunStreamRequest,
+        mut sender: StreamSender,
+    ) -> Result<(), Error> {
         if request.path != "ticks" {
             return Err(Error::plugin(format!("no stream {:?}", request.path)));
         }

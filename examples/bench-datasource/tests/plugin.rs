@@ -5,14 +5,18 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use plugin_backend::{
-    CallResourceRequest, CheckHealthRequest, DataQuery, DataSourceInstanceSettings, HealthStatus, PluginContext,
-    QueryDataRequest, RunStreamRequest, StreamStatus, SubscribeStreamRequest, TimeRange,
+    CallResourceRequest, CheckHealthRequest, DataQuery, DataSourceInstanceSettings, HealthStatus,
+    PluginContext, QueryDataRequest, RunStreamRequest, StreamStatus, SubscribeStreamRequest,
+    TimeRange,
 };
 use plugin_data::CellValue;
 use plugin_testkit::{PluginLauncher, RunningPlugin, golden};
 
 async fn launch() -> RunningPlugin {
-    PluginLauncher::new(env!("CARGO_BIN_EXE_gpx_bench-datasource")).launch().await.unwrap()
+    PluginLauncher::new(env!("CARGO_BIN_EXE_gpx_bench-datasource"))
+        .launch()
+        .await
+        .unwrap()
 }
 
 /// The context Grafana sends for a configured instance of the data source.
@@ -32,7 +36,8 @@ fn query(ref_id: &str, rows: usize) -> DataQuery {
 #[tokio::test]
 async fn queries_answer_the_bench_frame() {
     let plugin = launch().await;
-    let request = QueryDataRequest::new(context(), vec![query("A", 7), query("B", 0), query("C", 1)]);
+    let request =
+        QueryDataRequest::new(context(), vec![query("A", 7), query("B", 0), query("C", 1)]);
     let response = plugin.client().query_data(request).await.unwrap();
 
     let a = &response.responses["A"];
@@ -44,9 +49,14 @@ async fn queries_answer_the_bench_frame() {
     assert_eq!(frame.ref_id(), "A");
     let label = frame.field("label").unwrap();
     assert!(label.is_nullable());
-    let nulls: Vec<usize> = (0..7).filter(|&i| label.get(i) == Some(CellValue::Null)).collect();
+    let nulls: Vec<usize> = (0..7)
+        .filter(|&i| label.get(i) == Some(CellValue::Null))
+        .collect();
     assert_eq!(nulls, [0, 3, 6]);
-    assert_eq!(frame.field("value").unwrap().get(5), Some(CellValue::Float64(2.5)));
+    assert_eq!(
+        frame.field("value").unwrap().get(5),
+        Some(CellValue::Float64(2.5))
+    );
 
     assert_eq!(response.responses["B"].frames[0].num_rows().unwrap(), 0);
     assert_eq!(response.responses["C"].frames[0].num_rows().unwrap(), 1);
@@ -58,13 +68,25 @@ async fn bad_queries_fail_alone() {
     let plugin = launch().await;
     let request = QueryDataRequest::new(
         context(),
-        vec![query("ok", 2), DataQuery::new("bad", r#"{"rows": "many"}"#), query("huge", 30_000_000)],
+        vec![
+            query("ok", 2),
+            DataQuery::new("bad", r#"{"rows": "many"}"#),
+            query("huge", 30_000_000),
+        ],
     );
     let response = plugin.client().query_data(request).await.unwrap();
     assert!(response.responses["ok"].error.is_none());
-    let bad = response.responses["bad"].error.as_ref().unwrap().to_string();
+    let bad = response.responses["bad"]
+        .error
+        .as_ref()
+        .unwrap()
+        .to_string();
     assert!(bad.contains("invalid"), "{bad}");
-    let huge = response.responses["huge"].error.as_ref().unwrap().to_string();
+    let huge = response.responses["huge"]
+        .error
+        .as_ref()
+        .unwrap()
+        .to_string();
     assert!(huge.contains("at most"), "{huge}");
     plugin.shutdown().await.unwrap();
 }
@@ -86,13 +108,22 @@ async fn echo_resource_and_health() {
     get.url = "echo?x=1".to_owned();
     let described = client.call_resource(get).await.unwrap();
     let json: serde_json::Value = serde_json::from_slice(&described.body).unwrap();
-    assert_eq!(json, serde_json::json!({"method": "GET", "url": "echo?x=1"}));
+    assert_eq!(
+        json,
+        serde_json::json!({"method": "GET", "url": "echo?x=1"})
+    );
 
     let mut missing = CallResourceRequest::new(http::Method::GET, "nope");
     missing.plugin_context = context();
-    assert_eq!(client.call_resource(missing).await.unwrap().status, Some(http::StatusCode::NOT_FOUND));
+    assert_eq!(
+        client.call_resource(missing).await.unwrap().status,
+        Some(http::StatusCode::NOT_FOUND)
+    );
 
-    let health = client.check_health(CheckHealthRequest::new(context())).await.unwrap();
+    let health = client
+        .check_health(CheckHealthRequest::new(context()))
+        .await
+        .unwrap();
     assert_eq!(health.status, HealthStatus::Ok);
     plugin.shutdown().await.unwrap();
 }
@@ -107,8 +138,22 @@ async fn ticks_stream_a_row_every_20_ms() {
         request.path = path.to_owned();
         request
     };
-    assert_eq!(client.subscribe_stream(subscribe("ticks")).await.unwrap().status, StreamStatus::Ok);
-    assert_eq!(client.subscribe_stream(subscribe("other")).await.unwrap().status, StreamStatus::NotFound);
+    assert_eq!(
+        client
+            .subscribe_stream(subscribe("ticks"))
+            .await
+            .unwrap()
+            .status,
+        StreamStatus::Ok
+    );
+    assert_eq!(
+        client
+            .subscribe_stream(subscribe("other"))
+            .await
+            .unwrap()
+            .status,
+        StreamStatus::NotFound
+    );
 
     let mut run = RunStreamRequest::default();
     run.plugin_context = context();
@@ -118,16 +163,29 @@ async fn ticks_stream_a_row_every_20_ms() {
     for tick in 0..3 {
         let frame = packets.next_frame().await.unwrap().unwrap();
         assert_eq!(frame.num_rows().unwrap(), 1);
-        assert_eq!(frame.field("value").unwrap().get(0), Some(CellValue::Float64(f64::from(tick))));
+        assert_eq!(
+            frame.field("value").unwrap().get(0),
+            Some(CellValue::Float64(f64::from(tick)))
+        );
     }
     // Three ticks of a 20 ms interval (the first is immediate) take 40 ms at least.
-    assert!(started.elapsed() >= Duration::from_millis(35), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(35),
+        "{:?}",
+        started.elapsed()
+    );
     drop(packets);
 
     // Cancelling the stream leaves the plugin healthy.
-    let health = client.check_health(CheckHealthRequest::new(context())).await.unwrap();
+    let health = client
+        .check_health(CheckHealthRequest::new(context()))
+        .await
+        .unwrap();
     assert_eq!(health.status, HealthStatus::Ok);
-    assert!(plugin.stdout().lines().is_empty(), "nothing but the handshake on stdout");
+    assert!(
+        plugin.stdout().lines().is_empty(),
+        "nothing but the handshake on stdout"
+    );
     let status = plugin.shutdown().await.unwrap();
     assert!(status.success(), "{status}");
 }

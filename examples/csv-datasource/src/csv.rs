@@ -40,7 +40,9 @@ impl Table {
     /// Parses CSV text; the first record is the header.
     pub(crate) fn parse(text: &str) -> Result<Table, Error> {
         let mut records = records(text)?.into_iter();
-        let header = records.next().ok_or_else(|| Error::plugin("the file is empty"))?;
+        let header = records
+            .next()
+            .ok_or_else(|| Error::plugin("the file is empty"))?;
         let mut rows = Vec::new();
         for (index, row) in records.enumerate() {
             if row.len() != header.len() {
@@ -60,8 +62,13 @@ impl Table {
     pub(crate) fn column_types(&self) -> Vec<ColumnType> {
         (0..self.header.len())
             .map(|column| {
-                let mut values = self.rows.iter().map(|row| row[column].as_str()).filter(|v| !v.is_empty());
-                if self.header[column].eq_ignore_ascii_case("time") && values.clone().all(|v| parse_time(v).is_some())
+                let mut values = self
+                    .rows
+                    .iter()
+                    .map(|row| row[column].as_str())
+                    .filter(|v| !v.is_empty());
+                if self.header[column].eq_ignore_ascii_case("time")
+                    && values.clone().all(|v| parse_time(v).is_some())
                 {
                     ColumnType::Time
                 } else if values.all(|v| v.parse::<f64>().is_ok()) {
@@ -75,23 +82,44 @@ impl Table {
 
     /// The frame of rows `rows` (a range of data row indexes), typed by
     /// `types`.
-    pub(crate) fn to_frame(&self, name: &str, types: &[ColumnType], rows: std::ops::Range<usize>) -> Frame {
+    pub(crate) fn to_frame(
+        &self,
+        name: &str,
+        types: &[ColumnType],
+        rows: std::ops::Range<usize>,
+    ) -> Frame {
         let rows = &self.rows[rows];
-        let fields = self.header.iter().zip(types).enumerate().map(|(column, (name, column_type))| {
-            let cells = rows.iter().map(|row| Some(row[column].as_str()).filter(|v| !v.is_empty()));
-            let nullable = cells.clone().any(|cell| cell.is_none());
-            let values: FieldValues = match (column_type, nullable) {
-                (ColumnType::Time, false) => FieldValues::time_nanos(cells.flatten().filter_map(parse_time).collect()),
-                (ColumnType::Time, true) => FieldValues::time_nanos_opt(cells.map(|c| c.and_then(parse_time)).collect()),
-                (ColumnType::Number, false) => cells.flatten().filter_map(|v| v.parse::<f64>().ok()).collect::<Vec<_>>().into(),
-                (ColumnType::Number, true) => {
-                    cells.map(|c| c.and_then(|v| v.parse::<f64>().ok())).collect::<Vec<_>>().into()
-                }
-                (ColumnType::Text, false) => cells.flatten().collect::<Vec<_>>().into(),
-                (ColumnType::Text, true) => cells.collect::<Vec<_>>().into(),
-            };
-            Field::new(name.as_str(), values)
-        });
+        let fields =
+            self.header
+                .iter()
+                .zip(types)
+                .enumerate()
+                .map(|(column, (name, column_type))| {
+                    let cells = rows
+                        .iter()
+                        .map(|row| Some(row[column].as_str()).filter(|v| !v.is_empty()));
+                    let nullable = cells.clone().any(|cell| cell.is_none());
+                    let values: FieldValues = match (column_type, nullable) {
+                        (ColumnType::Time, false) => FieldValues::time_nanos(
+                            cells.flatten().filter_map(parse_time).collect(),
+                        ),
+                        (ColumnType::Time, true) => FieldValues::time_nanos_opt(
+                            cells.map(|c| c.and_then(parse_time)).collect(),
+                        ),
+                        (ColumnType::Number, false) => cells
+                            .flatten()
+                            .filter_map(|v| v.parse::<f64>().ok())
+                            .collect::<Vec<_>>()
+                            .into(),
+                        (ColumnType::Number, true) => cells
+                            .map(|c| c.and_then(|v| v.parse::<f64>().ok()))
+                            .collect::<Vec<_>>()
+                            .into(),
+                        (ColumnType::Text, false) => cells.flatten().collect::<Vec<_>>().into(),
+                        (ColumnType::Text, true) => cells.collect::<Vec<_>>().into(),
+                    };
+                    Field::new(name.as_str(), values)
+                });
         Frame::new(name).with_fields(fields)
     }
 }
@@ -101,7 +129,9 @@ fn parse_time(value: &str) -> Option<i64> {
     if let Ok(millis) = value.parse::<i64>() {
         return millis.checked_mul(1_000_000);
     }
-    DateTime::parse_from_rfc3339(value).ok()?.timestamp_nanos_opt()
+    DateTime::parse_from_rfc3339(value)
+        .ok()?
+        .timestamp_nanos_opt()
 }
 
 /// Splits CSV text into records of fields, honouring quotes.
@@ -146,18 +176,30 @@ mod tests {
 
     #[test]
     fn quotes_commas_and_newlines() {
-        let table = Table::parse("name,note\r\n\"a, b\",\"say \"\"hi\"\"\"\nc,\"two\nlines\"").unwrap();
+        let table =
+            Table::parse("name,note\r\n\"a, b\",\"say \"\"hi\"\"\"\nc,\"two\nlines\"").unwrap();
         assert_eq!(table.header, ["name", "note"]);
         assert_eq!(table.rows, [["a, b", "say \"hi\""], ["c", "two\nlines"]]);
         assert!(Table::parse("a\n\"open").is_err());
-        assert!(Table::parse("a,b\n1\n").unwrap_err().to_string().contains("line 2 has 1 fields"));
+        assert!(
+            Table::parse("a,b\n1\n")
+                .unwrap_err()
+                .to_string()
+                .contains("line 2 has 1 fields")
+        );
     }
 
     #[test]
     fn columns_are_typed_from_their_values() {
-        let table = Table::parse("time,temp,room\n2026-11-21T10:00:00Z,21.5,kitchen\n1795262460000,,hall\n").unwrap();
+        let table = Table::parse(
+            "time,temp,room\n2026-11-21T10:00:00Z,21.5,kitchen\n1795262460000,,hall\n",
+        )
+        .unwrap();
         let types = table.column_types();
-        assert_eq!(types, [ColumnType::Time, ColumnType::Number, ColumnType::Text]);
+        assert_eq!(
+            types,
+            [ColumnType::Time, ColumnType::Number, ColumnType::Text]
+        );
         let frame = table.to_frame("rooms", &types, 0..2);
         assert_eq!(frame.fields()[0].field_type(), FieldType::Time);
         let temp = frame.field("temp").unwrap();

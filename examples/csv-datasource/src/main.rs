@@ -5,7 +5,7 @@
 //!   source instance is built from its own settings and rebuilt when they
 //!   change.
 //! * **Queries**, routed by query type ([`QueryTypeMux`]):
-//!   `table` (also the default) answers `{"file": "x.csv"}` with the file
+//!   `table` (also the fallback for an empty or unknown type) answers `{"file": "x.csv"}` with the file
 //!   as a frame; `summary` answers with min, max, mean and count of every
 //!   numeric column.
 //! * **Resources**, an axum `Router`: `GET /files` lists the CSV files,
@@ -27,10 +27,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use bytes::Bytes;
 use plugin_backend::{
-    CheckHealthHandler, CheckHealthRequest, CheckHealthResult, DataQuery, DataResponse, Error, Plugin,
-    PublishStreamRequest, PublishStreamResponse, QueryDataHandler, QueryDataRequest, QueryDataResponse,
-    QueryTypeMux, RunStreamRequest, StreamHandler, StreamSender, StreamStatus, SubscribeStreamRequest,
-    SubscribeStreamResponse,
+    CheckHealthHandler, CheckHealthRequest, CheckHealthResult, DataQuery, DataResponse, Error,
+    Plugin, PublishStreamRequest, PublishStreamResponse, QueryDataHandler, QueryDataRequest,
+    QueryDataResponse, QueryTypeMux, RunStreamRequest, StreamHandler, StreamSender, StreamStatus,
+    SubscribeStreamRequest, SubscribeStreamResponse,
 };
 use plugin_data::{Field, Frame, FrameInclude};
 use plugin_resource::HttpResourceHandler;
@@ -63,14 +63,18 @@ impl CsvDirectory {
     fn path_of(&self, name: &str) -> Result<PathBuf, Error> {
         let plain = !name.is_empty() && !name.contains(['/', '\\']) && !name.starts_with('.');
         if !plain || !name.ends_with(".csv") {
-            return Err(Error::plugin(format!("{name:?} is not the name of a CSV file")));
+            return Err(Error::plugin(format!(
+                "{name:?} is not the name of a CSV file"
+            )));
         }
         Ok(self.root.join(name))
     }
 
     async fn read(&self, name: &str) -> Result<Table, Error> {
         let path = self.path_of(name)?;
-        let text = tokio::fs::read_to_string(&path).await.map_err(|error| Error::plugin(format!("{name}: {error}")))?;
+        let text = tokio::fs::read_to_string(&path)
+            .await
+            .map_err(|error| Error::plugin(format!("{name}: {error}")))?;
         Table::parse(&text)
     }
 
@@ -116,16 +120,23 @@ impl SummaryQueries {
     async fn answer(&self, query: &DataQuery) -> Result<Frame, Error> {
         let FileQuery { file } = query.parse_json()?;
         let table = self.0.read(&file).await?;
-        let (mut names, mut mins, mut maxes, mut means, mut counts) = (vec![], vec![], vec![], vec![], vec![]);
+        let (mut names, mut mins, mut maxes, mut means, mut counts) =
+            (vec![], vec![], vec![], vec![], vec![]);
         for (column, column_type) in table.column_types().into_iter().enumerate() {
             if column_type != ColumnType::Number {
                 continue;
             }
-            let values: Vec<f64> = table.rows.iter().filter_map(|row| row[column].parse().ok()).collect();
+            let values: Vec<f64> = table
+                .rows
+                .iter()
+                .filter_map(|row| row[column].parse().ok())
+                .collect();
             names.push(table.header[column].clone());
             mins.push(values.iter().copied().reduce(f64::min));
             maxes.push(values.iter().copied().reduce(f64::max));
-            means.push((!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64));
+            means.push(
+                (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64),
+            );
             counts.push(values.len() as i64);
         }
         Ok(Frame::new(format!("{file} summary"))
@@ -142,7 +153,10 @@ macro_rules! answer_each {
     ($handler:expr, $request:expr) => {{
         let mut response = QueryDataResponse::new();
         for query in &$request.queries {
-            let answer = $handler.answer(query).await.map_or_else(DataResponse::from_error, DataResponse::from);
+            let answer = $handler
+                .answer(query)
+                .await
+                .map_or_else(DataResponse::from_error, DataResponse::from);
             response.insert(query.ref_id.clone(), answer);
         }
         Ok(response)
@@ -163,9 +177,17 @@ impl QueryDataHandler for SummaryQueries {
 
 /// The resource API: `GET /files` and `GET /files/{name}`.
 fn resources(directory: Arc<CsvDirectory>) -> Router {
-    async fn list(State(directory): State<Arc<CsvDirectory>>) -> Result<Json<serde_json::Value>, (StatusCode, String)> {
-        let files = directory.list().await.map_err(|error| (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))?;
-        let files: Vec<_> = files.into_iter().map(|(name, bytes)| serde_json::json!({"name": name, "bytes": bytes})).collect();
+    async fn list(
+        State(directory): State<Arc<CsvDirectory>>,
+    ) -> Result<Json<serde_json::Value>, (StatusCode, String)> {
+        let files = directory
+            .list()
+            .await
+            .map_err(|error| (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))?;
+        let files: Vec<_> = files
+            .into_iter()
+            .map(|(name, bytes)| serde_json::json!({"name": name, "bytes": bytes}))
+            .collect();
         Ok(Json(serde_json::json!({ "files": files })))
     }
 
@@ -173,18 +195,28 @@ fn resources(directory: Arc<CsvDirectory>) -> Router {
         State(directory): State<Arc<CsvDirectory>>,
         UrlPath(name): UrlPath<String>,
     ) -> Result<Json<serde_json::Value>, (StatusCode, String)> {
-        directory.path_of(&name).map_err(|error| (StatusCode::BAD_REQUEST, error.to_string()))?;
-        let table = directory.read(&name).await.map_err(|error| (StatusCode::NOT_FOUND, error.to_string()))?;
+        directory
+            .path_of(&name)
+            .map_err(|error| (StatusCode::BAD_REQUEST, error.to_string()))?;
+        let table = directory
+            .read(&name)
+            .await
+            .map_err(|error| (StatusCode::NOT_FOUND, error.to_string()))?;
         let columns: Vec<_> = table
             .header
             .iter()
             .zip(table.column_types())
             .map(|(name, column_type)| serde_json::json!({"name": name, "type": column_type.as_str()}))
             .collect();
-        Ok(Json(serde_json::json!({"name": name, "columns": columns, "rows": table.rows.len()})))
+        Ok(Json(
+            serde_json::json!({"name": name, "columns": columns, "rows": table.rows.len()}),
+        ))
     }
 
-    Router::new().route("/files", get(list)).route("/files/{name}", get(describe)).with_state(directory)
+    Router::new()
+        .route("/files", get(list))
+        .route("/files/{name}", get(describe))
+        .with_state(directory)
 }
 
 /// Health checks and the replay stream.
@@ -194,36 +226,72 @@ struct Diagnostics(Arc<CsvDirectory>);
 impl CheckHealthHandler for Diagnostics {
     async fn check_health(&self, _: CheckHealthRequest) -> Result<CheckHealthResult, Error> {
         Ok(match self.0.list().await {
-            Ok(files) => CheckHealthResult::ok(format!("{} CSV files in {}", files.len(), self.0.root.display()))
-                .with_json_details(&serde_json::json!({ "files": files.len() }))?,
-            Err(error) => CheckHealthResult::error(format!("cannot read {}: {error}", self.0.root.display())),
+            Ok(files) => CheckHealthResult::ok(format!(
+                "{} CSV files in {}",
+                files.len(),
+                self.0.root.display()
+            ))
+            .with_json_details(&serde_json::json!({ "files": files.len() }))?,
+            Err(error) => {
+                CheckHealthResult::error(format!("cannot read {}: {error}", self.0.root.display()))
+            }
         })
     }
 }
 
 impl StreamHandler for Diagnostics {
-    async fn subscribe_stream(&self, request: SubscribeStreamRequest) -> Result<SubscribeStreamResponse, Error> {
-        let exists = match request.path.strip_prefix("replay/").map(|file| self.0.path_of(file)) {
+    async fn subscribe_stream(
+        &self,
+        request: SubscribeStreamRequest,
+    ) -> Result<SubscribeStreamResponse, Error> {
+        let exists = match request
+            .path
+            .strip_prefix("replay/")
+            .map(|file| self.0.path_of(file))
+        {
             Some(Ok(path)) => tokio::fs::try_exists(path).await.unwrap_or(false),
             _ => false,
         };
-        let status = if exists { StreamStatus::Ok } else { StreamStatus::NotFound };
+        let status = if exists {
+            StreamStatus::Ok
+        } else {
+            StreamStatus::NotFound
+        };
         Ok(SubscribeStreamResponse::with_status(status))
     }
 
-    async fn publish_stream(&self, _: PublishStreamRequest) -> Result<PublishStreamResponse, Error> {
-        Ok(PublishStreamResponse::new(StreamStatus::PermissionDenied, Bytes::new()))
+    async fn publish_stream(
+        &self,
+        _: PublishStreamRequest,
+    ) -> Result<PublishStreamResponse, Error> {
+        Ok(PublishStreamResponse::new(
+            StreamStatus::PermissionDenied,
+            Bytes::new(),
+        ))
     }
 
-    async fn run_stream(&self, request: RunStreamRequest, mut sender: StreamSender) -> Result<(), Error> {
-        let file = request.path.strip_prefix("replay/").ok_or_else(|| Error::plugin("unknown stream"))?;
+    async fn run_stream(
+        &self,
+        request: RunStreamRequest,
+        mut sender: StreamSender,
+    ) -> Result<(), Error> {
+        let file = request
+            .path
+            .strip_prefix("replay/")
+            .ok_or_else(|| Error::plugin("unknown stream"))?;
         let table = self.0.read(file).await?;
         let types = table.column_types();
         let mut interval = tokio::time::interval(REPLAY_INTERVAL);
         for row in 0..table.rows.len() {
             interval.tick().await;
-            let include = if row == 0 { FrameInclude::All } else { FrameInclude::DataOnly };
-            sender.send_frame(&table.to_frame(file, &types, row..row + 1), include).await?;
+            let include = if row == 0 {
+                FrameInclude::All
+            } else {
+                FrameInclude::DataOnly
+            };
+            sender
+                .send_frame(&table.to_frame(file, &types, row..row + 1), include)
+                .await?;
         }
         Ok(())
     }
