@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use arrow_array::builder::BinaryBuilder;
+use arrow_array::builder::{BinaryBuilder, StringBuilder};
 use arrow_array::types::{
     Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimestampNanosecondType,
     UInt8Type, UInt16Type, UInt32Type, UInt64Type,
@@ -18,7 +18,7 @@ use arrow_array::{
     Array, ArrayRef, BinaryArray, BooleanArray, PrimitiveArray, StringArray,
     TimestampNanosecondArray, UInt16Array,
 };
-use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::ScalarBuffer;
 use arrow_schema::{DataType, TimeUnit};
 use serde_json::value::RawValue;
 
@@ -377,39 +377,6 @@ impl From<BooleanArray> for FieldValues {
 ///
 /// When the strings total more than `i32::MAX` bytes (Arrow `Utf8` offsets are `i32`), as
 /// arrow-rs's own builders do.
-fn strings_into_array<S: AsRef<str>>(values: &[Option<S>]) -> ArrayRef {
-    let total: usize = values.iter().flatten().map(|s| s.as_ref().len()).sum();
-    assert!(
-        i32::try_from(total).is_ok(),
-        "string column exceeds the 2 GiB Utf8 limit"
-    );
-    let mut offsets: Vec<i32> = Vec::with_capacity(values.len() + 1);
-    let mut data: Vec<u8> = Vec::with_capacity(total);
-    let mut validity = BooleanBufferBuilder::new(values.len());
-    offsets.push(0);
-    for value in values {
-        if let Some(s) = value {
-            data.extend_from_slice(s.as_ref().as_bytes());
-        }
-        validity.append(value.is_some());
-        // Cannot truncate: the total was checked above.
-        offsets.push(data.len() as i32);
-    }
-    let nulls = NullBuffer::new(validity.finish());
-    let nulls = (nulls.null_count() > 0).then_some(nulls);
-    let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
-    // The data is concatenated `str`s, so validation cannot fail; arrow re-checks UTF-8 anyway.
-    match StringArray::try_new(offsets, Buffer::from_vec(data), nulls) {
-        Ok(array) => Arc::new(array),
-        Err(_) => Arc::new(
-            values
-                .iter()
-                .map(|v| v.as_ref().map(AsRef::as_ref))
-                .collect::<StringArray>(),
-        ),
-    }
-}
-
 macro_rules! string_element {
     ($($ty:ty),*) => {$(
         impl sealed::Sealed for $ty {}
@@ -417,8 +384,7 @@ macro_rules! string_element {
             const FIELD_TYPE: FieldType = FieldType::String;
 
             fn vec_into_array(values: Vec<Self>) -> ArrayRef {
-                let values: Vec<Option<Self>> = values.into_iter().map(Some).collect();
-                strings_into_array(&values)
+                Self::iter_into_array(values)
             }
 
             fn iter_into_array<I: IntoIterator<Item = Self>>(values: I) -> ArrayRef {
@@ -426,7 +392,15 @@ macro_rules! string_element {
             }
 
             fn options_into_array<I: IntoIterator<Item = Option<Self>>>(values: I) -> ArrayRef {
-                strings_into_array(&values.into_iter().collect::<Vec<_>>())
+                // One pass straight into the Arrow buffers: no intermediate Vec, and no UTF-8
+                // re-validation (the builder only ever receives `str`s).
+                let values = values.into_iter();
+                let rows = values.size_hint().0;
+                let mut builder = StringBuilder::with_capacity(rows, rows * 8);
+                for value in values {
+                    builder.append_option(value);
+                }
+                Arc::new(builder.finish())
             }
         }
     )*};
@@ -471,9 +445,16 @@ impl From<BinaryArray> for FieldValues {
 
 /// Nanoseconds since the Unix epoch, saturating outside the `i64` range (years 1677–2262).
 fn system_time_nanos(time: &SystemTime) -> i64 {
+    // i64 arithmetic instead of `Duration::as_nanos` (u128): this runs once per row.
+    fn nanos(d: std::time::Duration) -> Option<i64> {
+        i64::try_from(d.as_secs())
+            .ok()?
+            .checked_mul(1_000_000_000)?
+            .checked_add(i64::from(d.subsec_nanos()))
+    }
     match time.duration_since(UNIX_EPOCH) {
-        Ok(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
-        Err(before) => i64::try_from(before.duration().as_nanos()).map_or(i64::MIN, |n| -n),
+        Ok(after) => nanos(after).unwrap_or(i64::MAX),
+        Err(before) => nanos(before.duration()).map_or(i64::MIN, |n| -n),
     }
 }
 
