@@ -9,16 +9,23 @@ const ROWS: usize = 1_000_000;
 
 struct Columns {
     times: Vec<SystemTime>,
+    /// The same instants as nanoseconds since the Unix epoch.
+    nanos: Vec<i64>,
     values: Vec<f64>,
     hosts: Vec<Option<String>>,
 }
 
 fn columns() -> Columns {
     let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let times: Vec<SystemTime> = (0..ROWS)
+        .map(|i| start + Duration::from_millis(i as u64))
+        .collect();
     Columns {
-        times: (0..ROWS)
-            .map(|i| start + Duration::from_millis(i as u64))
+        nanos: times
+            .iter()
+            .map(|t| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64))
             .collect(),
+        times,
         values: (0..ROWS).map(|i| i as f64 * 0.5).collect(),
         hosts: (0..ROWS)
             .map(|i| (i % 10 != 0).then(|| format!("host-{}", i % 100)))
@@ -38,6 +45,21 @@ fn ours(c: Columns) -> (Leftovers, bytes::Bytes) {
     use plugin_data::{Field, Frame};
     let frame = Frame::new("bench")
         .with_field(Field::from_values("time", c.times.iter().copied()))
+        .with_field(Field::new("value", c.values))
+        .with_field(Field::from_values(
+            "host",
+            c.hosts.iter().map(Option::as_deref),
+        ));
+    let encoded = frame.to_arrow_ipc().unwrap_or_default();
+    ((c.times, c.hosts), encoded)
+}
+
+/// plugin-data's fastest input for the same frame: times as nanoseconds, moved into Arrow without
+/// a copy like the floats. The peer has no such input (its time fields take date-time values).
+fn ours_nanos(c: Columns) -> (Leftovers, bytes::Bytes) {
+    use plugin_data::{Field, FieldValues, Frame};
+    let frame = Frame::new("bench")
+        .with_field(Field::new("time", FieldValues::time_nanos(c.nanos)))
         .with_field(Field::new("value", c.values))
         .with_field(Field::from_values(
             "host",
@@ -73,6 +95,9 @@ fn compare(c: &mut Criterion) {
     group.throughput(Throughput::Elements(ROWS as u64));
     group.bench_function("plugin-data", |b| {
         b.iter_batched(columns, ours, BatchSize::LargeInput)
+    });
+    group.bench_function("plugin-data (time as ns)", |b| {
+        b.iter_batched(columns, ours_nanos, BatchSize::LargeInput)
     });
     group.bench_function("grafana-plugin-sdk-0.5", |b| {
         b.iter_batched(columns, peer, BatchSize::LargeInput)

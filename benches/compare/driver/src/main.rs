@@ -74,10 +74,10 @@ struct Budget {
 }
 
 const FULL: Budget = Budget {
-    starts: 7,
+    starts: 11,
     warmup: Duration::from_millis(500),
     window: Duration::from_secs(4),
-    large_queries: 5,
+    large_queries: 10,
 };
 const QUICK: Budget = Budget {
     starts: 3,
