@@ -19,7 +19,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail, ensure};
 
-use crate::demo::build_binary;
+use crate::cargo_build::build_binary;
 
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let quick = match args {
@@ -30,16 +30,34 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let root = crate::project_root();
     let compare = root.join("benches/compare");
     println!("==> building this SDK's bench-datasource, the peer's and the driver (--release)");
-    let ours = build_binary(&root.join("Cargo.toml"), "bench-datasource", "gpx_bench-datasource", true)?;
-    let peer =
-        build_binary(&compare.join("peer-datasource/Cargo.toml"), "peer-datasource", "gpx_peer-datasource", true)?;
-    let driver = build_binary(&compare.join("driver/Cargo.toml"), "bench-driver", "bench-driver", true)?;
+    let ours = build_binary(
+        &root.join("Cargo.toml"),
+        "bench-datasource",
+        "gpx_bench-datasource",
+        true,
+    )?;
+    let peer = build_binary(
+        &compare.join("peer-datasource/Cargo.toml"),
+        "peer-datasource",
+        "gpx_peer-datasource",
+        true,
+    )?;
+    let driver = build_binary(
+        &compare.join("driver/Cargo.toml"),
+        "bench-driver",
+        "bench-driver",
+        true,
+    )?;
 
     let mut command = Command::new(&driver);
     if quick {
         command.arg("--quick");
     }
-    let status = command.arg(&ours).arg(&peer).status().with_context(|| format!("cannot run {}", driver.display()))?;
+    let status = command
+        .arg(&ours)
+        .arg(&peer)
+        .status()
+        .with_context(|| format!("cannot run {}", driver.display()))?;
     ensure!(status.success(), "the bench driver failed ({status})");
     Ok(())
 }

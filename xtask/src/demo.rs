@@ -7,8 +7,7 @@
 //! packets of a live stream, printing every decoded frame as a table.
 //! Finally it shuts the plugin down with go-plugin's `Shutdown` call.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
@@ -18,7 +17,6 @@ use plugin_backend::{
 };
 use plugin_data::Frame;
 use plugin_testkit::{PluginLauncher, RunningPlugin};
-use serde_json::Value;
 
 /// The example the demo drives.
 const PACKAGE: &str = "bench-datasource";
@@ -34,7 +32,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         _ => bail!("usage: cargo xtask demo [--release]"),
     };
     println!("==> building {PACKAGE}");
-    let binary = build_binary(
+    let binary = crate::cargo_build::build_binary(
         &crate::project_root().join("Cargo.toml"),
         PACKAGE,
         BINARY,
@@ -103,8 +101,8 @@ async fn exercise(plugin: &RunningPlugin) -> anyhow::Result<()> {
     post.body = "hello from cargo xtask demo".into();
     let echoed = client.call_resource(post).await?;
     println!(
-        "    {:?} {}",
-        echoed.status,
+        "    {} {}",
+        status_text(echoed.status),
         String::from_utf8_lossy(&echoed.body)
     );
 
@@ -114,8 +112,8 @@ async fn exercise(plugin: &RunningPlugin) -> anyhow::Result<()> {
     get.url = "echo?verbose=1".to_owned();
     let described = client.call_resource(get).await?;
     println!(
-        "    {:?} {}",
-        described.status,
+        "    {} {}",
+        status_text(described.status),
         String::from_utf8_lossy(&described.body)
     );
 
@@ -153,6 +151,11 @@ async fn exercise(plugin: &RunningPlugin) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A resource answer's status line ("200 OK"); "-" when the plugin sent none.
+fn status_text(status: Option<http::StatusCode>) -> String {
+    status.map_or_else(|| "-".to_owned(), |status| status.to_string())
+}
+
 /// The hour before now, as Grafana's default dashboard range.
 fn last_hour() -> anyhow::Result<TimeRange> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?;
@@ -176,45 +179,4 @@ fn print_logs(plugin: &RunningPlugin) {
     for entry in entries.iter().rev().take(5).rev() {
         println!("    [{}] {}", entry.level, entry.message);
     }
-}
-
-/// Builds binary `bin` of package `package` in the workspace of `manifest`
-/// and returns its path, as cargo reports it (so `CARGO_TARGET_DIR` and
-/// friends are honoured). Compiler output goes to the terminal.
-pub(crate) fn build_binary(
-    manifest: &Path,
-    package: &str,
-    bin: &str,
-    release: bool,
-) -> anyhow::Result<PathBuf> {
-    let mut command = Command::new(crate::ci::cargo());
-    command
-        .args(["build", "--manifest-path"])
-        .arg(manifest)
-        .args([
-            "--package",
-            package,
-            "--bin",
-            bin,
-            "--message-format=json-render-diagnostics",
-        ])
-        .stdout(Stdio::piped());
-    if release {
-        command.arg("--release");
-    }
-    let output = command
-        .output()
-        .with_context(|| format!("cannot run cargo build for {package}"))?;
-    if !output.status.success() {
-        bail!("cargo build of {package} failed ({})", output.status);
-    }
-    // One JSON message per line; the artifact of our binary names its path.
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|message| {
-            message["reason"] == "compiler-artifact" && message["target"]["name"] == bin
-        })
-        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-        .with_context(|| format!("cargo built {package} but reported no executable {bin}"))
 }

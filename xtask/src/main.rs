@@ -4,7 +4,10 @@
 //! One module per subcommand. The binary keeps its dependencies few because it
 //! is built before any task can run.
 
+mod bench;
+mod cargo_build;
 mod ci;
+mod demo;
 mod frame;
 mod package;
 mod proto;
@@ -16,6 +19,9 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
+  demo [--release]    build the example data source, start it the way Grafana
+                      does and drive it: health check, query, resource call,
+                      live stream; prints the decoded frames as tables
   ci                  run every check and test CI runs (fmt, clippy, tests, docs,
                       generated-code freshness, cargo-deny when installed)
   proto [--check]     regenerate crates/plugin-proto from proto/ (--check: fail
@@ -25,6 +31,8 @@ commands:
   package DIR [--target T]... [--debug]
                       build a plugin's binaries (release unless --debug) and
                       write dist/<id>/ and dist/<id>-<version>.zip
+  bench [--quick]     the same workloads on this SDK and on grafana-plugin-sdk
+                      0.5 (benches/compare), figures for docs/benchmarks.md
 ";
 
 fn main() -> ExitCode {
@@ -34,7 +42,9 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let result = match command.as_str() {
+        "bench" => bench::run(rest),
         "ci" => ci::run(rest),
+        "demo" => demo::run(rest),
         "proto" => proto::run(rest),
         "frame" => frame::run(rest),
         "package" => package::run(rest),

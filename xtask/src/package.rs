@@ -9,12 +9,14 @@
 //! and whose binaries are mode 0755.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{Context, bail, ensure};
 use serde_json::Value;
+
+use crate::cargo_build::CargoBuild;
 
 /// Files and folders shipped beside plugin.json when the plugin has them.
 const ASSETS: &[&str] = &[
@@ -279,45 +281,21 @@ fn build(
         "version": plugin.version,
     });
 
-    let mut command = Command::new(crate::ci::cargo());
-    command
-        .args([
-            "build",
-            "--message-format=json-render-diagnostics",
-            "--target",
-        ])
-        .arg(target)
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .env(BUILD_INFO_ENV, build_info.to_string())
-        .stdout(Stdio::piped());
-    if !debug {
-        command.arg("--release");
-    }
-    let mut child = command.spawn().context("starting cargo build")?;
-    let stdout = child.stdout.take().context("cargo stdout")?;
-
-    let mut binaries = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let message: Value = serde_json::from_str(&line?).unwrap_or(Value::Null);
-        let is_our_binary = message["reason"] == "compiler-artifact"
-            && message["manifest_path"].as_str().map(Path::new) == Some(manifest.as_path())
-            && message["target"]["kind"]
-                .as_array()
-                .is_some_and(|kinds| kinds.iter().any(|k| k == "bin"));
-        if let (true, Some(executable)) = (is_our_binary, message["executable"].as_str()) {
-            let name = message["target"]["name"].as_str().unwrap_or_default();
-            binaries.push((name.to_owned(), PathBuf::from(executable)));
-        }
-    }
-    ensure!(child.wait()?.success(), "cargo build failed for {target}");
-    match binaries.len() {
-        0 => bail!("{} builds no binary", manifest.display()),
-        1 => Ok(binaries.remove(0).1),
-        _ => binaries
-            .into_iter()
-            .find(|(name, _)| *name == plugin.executable)
-            .map(|(_, path)| path)
+    let binaries: Vec<_> = CargoBuild::new(&manifest)
+        .args(["--target", target])
+        .release(!debug)
+        .env(BUILD_INFO_ENV, &build_info.to_string())
+        .run()?
+        .into_iter()
+        .filter(|built| built.manifest == manifest)
+        .collect();
+    match binaries.as_slice() {
+        [] => bail!("{} builds no binary", manifest.display()),
+        [only] => Ok(only.path.clone()),
+        several => several
+            .iter()
+            .find(|built| built.name == plugin.executable)
+            .map(|built| built.path.clone())
             .with_context(|| {
                 format!(
                     "{} builds several binaries; name one `{}`",

@@ -78,7 +78,8 @@ impl PluginClient {
         };
         let channel = match address {
             PluginAddress::Tcp(socket) => {
-                let endpoint = Endpoint::from_shared(format!("http://{socket}")).map_err(connect_error)?;
+                let endpoint =
+                    Endpoint::from_shared(format!("http://{socket}")).map_err(connect_error)?;
                 grafana_like(endpoint).connect().await
             }
             PluginAddress::Unix(path) => {

@@ -16,7 +16,8 @@ use plugin_backend::{
 use plugin_data::{Field, Frame, FrameInclude};
 use plugin_proto::go_plugin::{self, grpc_controller_server};
 use plugin_proto::pluginv2::{
-    self, data_server, diagnostics_server, resource_server, stream_server,
+    self, admission_control_server, data_server, diagnostics_server, resource_conversion_server,
+    resource_server, stream_server,
 };
 use plugin_testkit::{Error, PluginLauncher};
 use tokio_stream::wrappers::UnixListenerStream;
@@ -194,6 +195,57 @@ impl stream_server::Stream for FakePlugin {
 }
 
 #[tonic::async_trait]
+impl admission_control_server::AdmissionControl for FakePlugin {
+    async fn validate_admission(
+        &self,
+        request: Request<pluginv2::AdmissionRequest>,
+    ) -> Result<Response<pluginv2::ValidationResponse>, Status> {
+        // Objects must be non-empty.
+        let allowed = !request.into_inner().object_bytes.is_empty();
+        let result = (!allowed).then(|| pluginv2::StatusResult {
+            status: "Failure".into(),
+            message: "empty object".into(),
+            code: 400,
+            ..Default::default()
+        });
+        Ok(Response::new(pluginv2::ValidationResponse {
+            allowed,
+            result,
+            warnings: vec![],
+        }))
+    }
+
+    async fn mutate_admission(
+        &self,
+        request: Request<pluginv2::AdmissionRequest>,
+    ) -> Result<Response<pluginv2::MutationResponse>, Status> {
+        let mut object = request.into_inner().object_bytes.to_vec();
+        object.make_ascii_uppercase();
+        Ok(Response::new(pluginv2::MutationResponse {
+            allowed: true,
+            warnings: vec!["upper-cased".into()],
+            object_bytes: object.into(),
+            ..Default::default()
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl resource_conversion_server::ResourceConversion for FakePlugin {
+    async fn convert_objects(
+        &self,
+        request: Request<pluginv2::ConversionRequest>,
+    ) -> Result<Response<pluginv2::ConversionResponse>, Status> {
+        let request = request.into_inner();
+        Ok(Response::new(pluginv2::ConversionResponse {
+            uid: request.uid,
+            objects: request.objects.into_iter().rev().collect(),
+            ..Default::default()
+        }))
+    }
+}
+
+#[tonic::async_trait]
 impl grpc_controller_server::GrpcController for FakePlugin {
     async fn shutdown(
         &self,
@@ -221,6 +273,12 @@ async fn serve_fake_plugin(dir: &Path) -> PathBuf {
         .add_service(resource_server::ResourceServer::new(plugin.clone()))
         .add_service(diagnostics_server::DiagnosticsServer::new(plugin.clone()))
         .add_service(stream_server::StreamServer::new(plugin.clone()))
+        .add_service(admission_control_server::AdmissionControlServer::new(
+            plugin.clone(),
+        ))
+        .add_service(resource_conversion_server::ResourceConversionServer::new(
+            plugin.clone(),
+        ))
         .add_service(grpc_controller_server::GrpcControllerServer::new(plugin));
     tokio::spawn(router.serve_with_incoming(UnixListenerStream::new(listener)));
     socket
@@ -348,6 +406,63 @@ async fn launches_drives_and_shuts_down_a_plugin() {
     assert_eq!(packets.next_frame().await.unwrap(), Some(sample(1)));
     assert_eq!(packets.next_frame().await.unwrap(), Some(sample(1)));
     assert!(packets.next().await.is_none());
+
+    let subscribed = client
+        .subscribe_stream(pluginv2::SubscribeStreamRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(subscribed.status, plugin_backend::StreamStatus::Ok);
+    let error = client
+        .publish_stream(pluginv2::PublishStreamRequest::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Rpc(status) if status.message() == "read-only"),
+        "{error}"
+    );
+
+    // Admission and conversion, with SDK types out.
+    let admission = |object: &'static str| pluginv2::AdmissionRequest {
+        plugin_context: Some(context.clone().into()),
+        object_bytes: object.into(),
+        ..Default::default()
+    };
+    let denied = client.validate_admission(admission("")).await.unwrap();
+    assert!(!denied.allowed);
+    assert_eq!(denied.result.unwrap().message, "empty object");
+    assert!(
+        client
+            .validate_admission(admission("{}"))
+            .await
+            .unwrap()
+            .allowed
+    );
+    let mutated = client.mutate_admission(admission("abc")).await.unwrap();
+    assert_eq!(
+        (mutated.object_bytes.as_ref(), mutated.warnings.as_slice()),
+        (&b"ABC"[..], &["upper-cased".to_owned()][..])
+    );
+    let objects = ["a", "b"].map(|raw| pluginv2::RawObject {
+        raw: raw.into(),
+        content_type: "application/json".into(),
+    });
+    let converted = client
+        .convert_objects(pluginv2::ConversionRequest {
+            uid: "u1".into(),
+            objects: objects.to_vec(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(converted.uid, "u1");
+    assert_eq!(
+        converted
+            .objects
+            .iter()
+            .map(|o| o.raw.as_ref())
+            .collect::<Vec<_>>(),
+        [b"b", b"a"]
+    );
 
     assert_eq!(plugin.stdout().lines(), ["stray stdout line"]);
     let stderr = plugin.stderr().clone();

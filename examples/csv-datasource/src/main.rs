@@ -17,6 +17,7 @@
 
 mod csv;
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -99,15 +100,37 @@ struct FileQuery {
     file: String,
 }
 
+/// A query type answered one query at a time, each with one frame.
+trait FrameQuery: Send + Sync {
+    /// The frame answering `query`.
+    fn answer(&self, query: &DataQuery) -> impl Future<Output = Result<Frame, Error>> + Send;
+}
+
+/// Serves a [`FrameQuery`] as a query handler: every query gets its own
+/// answer, and a failing query fails alone.
+#[derive(Debug, Clone)]
+struct EachQuery<Q>(Q);
+
+impl<Q: FrameQuery> QueryDataHandler for EachQuery<Q> {
+    async fn query_data(&self, request: QueryDataRequest) -> Result<QueryDataResponse, Error> {
+        let mut response = QueryDataResponse::new();
+        for query in &request.queries {
+            let answer = self
+                .0
+                .answer(query)
+                .await
+                .map_or_else(DataResponse::from_error, DataResponse::from);
+            response.insert(query.ref_id.clone(), answer);
+        }
+        Ok(response)
+    }
+}
+
 /// Query type `table`: the whole file as a frame.
 #[derive(Debug, Clone)]
-struct TableQueries(Arc<CsvDirectory>);
+struct TableQuery(Arc<CsvDirectory>);
 
-/// Query type `summary`: statistics of the numeric columns.
-#[derive(Debug, Clone)]
-struct SummaryQueries(Arc<CsvDirectory>);
-
-impl TableQueries {
+impl FrameQuery for TableQuery {
     async fn answer(&self, query: &DataQuery) -> Result<Frame, Error> {
         let FileQuery { file } = query.parse_json()?;
         let table = self.0.read(&file).await?;
@@ -116,7 +139,11 @@ impl TableQueries {
     }
 }
 
-impl SummaryQueries {
+/// Query type `summary`: min, max, mean and count of the numeric columns.
+#[derive(Debug, Clone)]
+struct SummaryQuery(Arc<CsvDirectory>);
+
+impl FrameQuery for SummaryQuery {
     async fn answer(&self, query: &DataQuery) -> Result<Frame, Error> {
         let FileQuery { file } = query.parse_json()?;
         let table = self.0.read(&file).await?;
@@ -145,33 +172,6 @@ impl SummaryQueries {
             .with_field(Field::new("max", maxes))
             .with_field(Field::new("mean", means))
             .with_field(Field::new("count", counts)))
-    }
-}
-
-/// Answers every query of `request` with `answer`, one failure per query.
-macro_rules! answer_each {
-    ($handler:expr, $request:expr) => {{
-        let mut response = QueryDataResponse::new();
-        for query in &$request.queries {
-            let answer = $handler
-                .answer(query)
-                .await
-                .map_or_else(DataResponse::from_error, DataResponse::from);
-            response.insert(query.ref_id.clone(), answer);
-        }
-        Ok(response)
-    }};
-}
-
-impl QueryDataHandler for TableQueries {
-    async fn query_data(&self, request: QueryDataRequest) -> Result<QueryDataResponse, Error> {
-        answer_each!(self, request)
-    }
-}
-
-impl QueryDataHandler for SummaryQueries {
-    async fn query_data(&self, request: QueryDataRequest) -> Result<QueryDataResponse, Error> {
-        answer_each!(self, request)
     }
 }
 
@@ -305,9 +305,9 @@ async fn main() -> Result<(), plugin_serve::Error> {
             let Settings { directory } = settings.json_data()?;
             let directory = Arc::new(CsvDirectory { root: directory });
             let queries = QueryTypeMux::new()
-                .with_fallback(TableQueries(directory.clone()))
-                .with_handler("table", TableQueries(directory.clone()))
-                .with_handler("summary", SummaryQueries(directory.clone()));
+                .with_fallback(EachQuery(TableQuery(directory.clone())))
+                .with_handler("table", EachQuery(TableQuery(directory.clone())))
+                .with_handler("summary", EachQuery(SummaryQuery(directory.clone())));
             Ok(Plugin::new()
                 .with_query_data(queries)
                 .with_call_resource(HttpResourceHandler::new(resources(directory.clone())))

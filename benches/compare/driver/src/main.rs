@@ -28,7 +28,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use plugin_backend::{DataQuery, DataSourceInstanceSettings, PluginContext, QueryDataRequest, TimeRange};
+use plugin_backend::{
+    DataQuery, DataSourceInstanceSettings, PluginContext, QueryDataRequest, TimeRange,
+};
 use plugin_testkit::{PluginClient, PluginLauncher, RunningPlugin};
 use tokio::task::JoinSet;
 
@@ -44,20 +46,35 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &[String]) -> anyhow::Result<()> {
-    const USAGE: &str = "usage: bench-driver [--quick] <gpx_bench-datasource> <gpx_peer-datasource>";
+    const USAGE: &str =
+        "usage: bench-driver [--quick] <gpx_bench-datasource> <gpx_peer-datasource>";
     let (budget, paths) = match args {
         [flag, rest @ ..] if flag == "--quick" => (QUICK, rest),
         rest => (FULL, rest),
     };
     let [ours, peer] = paths else { bail!(USAGE) };
     let contenders = [
-        Contender { name: "this SDK", binary: PathBuf::from(ours), ping: true },
-        Contender { name: "grafana-plugin-sdk 0.5", binary: PathBuf::from(peer), ping: false },
+        Contender {
+            name: "this SDK",
+            binary: PathBuf::from(ours),
+            ping: true,
+        },
+        Contender {
+            name: "grafana-plugin-sdk 0.5",
+            binary: PathBuf::from(peer),
+            ping: false,
+        },
     ];
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let mut results = Vec::new();
     for contender in &contenders {
-        println!("==> measuring {} ({})", contender.name, contender.binary.display());
+        println!(
+            "==> measuring {} ({})",
+            contender.name,
+            contender.binary.display()
+        );
         results.push(runtime.block_on(measure(contender, budget))?);
     }
     print_report(&contenders, &results);
@@ -104,6 +121,7 @@ struct Results {
     small_four: Throughput,
     large_mb_per_s: f64,
     large_rows_per_s: f64,
+    large_answer_bytes: usize,
     peak_rss: u64,
     binary_size: u64,
 }
@@ -165,6 +183,7 @@ async fn measure(contender: &Contender, budget: Budget) -> anyhow::Result<Result
     let elapsed = started.elapsed().as_secs_f64();
     results.large_mb_per_s = bytes as f64 / 1e6 / elapsed;
     results.large_rows_per_s = (budget.large_queries * 1_000_000) as f64 / elapsed;
+    results.large_answer_bytes = bytes / budget.large_queries.max(1);
     results.peak_rss = plugin.memory_usage()?.peak_resident_bytes;
 
     plugin.shutdown().await?;
@@ -326,6 +345,12 @@ fn print_report(contenders: &[Contender; 2], results: &[Results]) {
             format!("{:.2e}", ours.large_rows_per_s),
             format!("{:.2e}", peer.large_rows_per_s),
             ratio(ours.large_rows_per_s, peer.large_rows_per_s),
+        ],
+        [
+            "  encoded frame per answer".into(),
+            format!("{:.1} MB", ours.large_answer_bytes as f64 / 1e6),
+            format!("{:.1} MB", peer.large_answer_bytes as f64 / 1e6),
+            String::new(),
         ],
         [
             "spawn to handshake (median)".into(),

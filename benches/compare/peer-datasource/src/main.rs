@@ -39,10 +39,19 @@ impl backend::DataQueryError for QueryError {
 }
 
 fn bench_frame(rows: usize, start: chrono::DateTime<Utc>) -> data::Frame {
-    let times: Vec<_> = (0..rows).map(|i| start + TimeDelta::seconds(i as i64)).collect();
+    let times: Vec<_> = (0..rows)
+        .map(|i| start + TimeDelta::seconds(i as i64))
+        .collect();
     let values: Vec<f64> = (0..rows).map(|i| i as f64 * 0.5).collect();
-    let labels: Vec<Option<String>> = (0..rows).map(|i| (i % 3 != 0).then(|| format!("row {i}"))).collect();
-    [times.into_field("time"), values.into_field("value"), labels.into_opt_field("label")].into_frame("bench")
+    let labels: Vec<Option<String>> = (0..rows)
+        .map(|i| (i % 3 != 0).then(|| format!("row {i}")))
+        .collect();
+    [
+        times.into_field("time"),
+        values.into_field("value"),
+        labels.into_opt_field("label"),
+    ]
+    .into_frame("bench")
 }
 
 #[tonic::async_trait]
@@ -51,17 +60,24 @@ impl backend::DataService for BenchDataSource {
     type QueryError = QueryError;
     type Stream = backend::BoxDataResponseStream<Self::QueryError>;
 
-    async fn query_data(&self, request: backend::QueryDataRequest<Self::Query, Self>) -> Self::Stream {
+    async fn query_data(
+        &self,
+        request: backend::QueryDataRequest<Self::Query, Self>,
+    ) -> Self::Stream {
         Box::pin(
             request
                 .queries
                 .into_iter()
                 .map(|query| async move {
                     let frame = bench_frame(query.query.rows, query.time_range.from);
-                    let checked = frame
-                        .check()
-                        .map_err(|source| QueryError { ref_id: query.ref_id.clone(), source })?;
-                    Ok(backend::DataResponse::new(query.ref_id.clone(), vec![checked]))
+                    let checked = frame.check().map_err(|source| QueryError {
+                        ref_id: query.ref_id.clone(),
+                        source,
+                    })?;
+                    Ok(backend::DataResponse::new(
+                        query.ref_id.clone(),
+                        vec![checked],
+                    ))
                 })
                 .collect::<FuturesOrdered<_>>(),
         )
@@ -84,7 +100,9 @@ impl backend::ErrIntoHttpResponse for ResourceError {
             ResourceError::NotFound => http::StatusCode::NOT_FOUND,
             _ => http::StatusCode::INTERNAL_SERVER_ERROR,
         };
-        Ok(http::Response::builder().status(status).body(Bytes::from(self.to_string()))?)
+        Ok(http::Response::builder()
+            .status(status)
+            .body(Bytes::from(self.to_string()))?)
     }
 }
 
@@ -142,16 +160,27 @@ impl backend::StreamService for BenchDataSource {
         })
     }
 
-    async fn run_stream(&self, _request: backend::RunStreamRequest<Self>) -> Result<Self::Stream, Self::Error> {
+    async fn run_stream(
+        &self,
+        _request: backend::RunStreamRequest<Self>,
+    ) -> Result<Self::Stream, Self::Error> {
         let interval = tokio::time::interval(Duration::from_millis(20));
-        let ticks = futures_util::stream::unfold((interval, 0_u64), |(mut interval, tick)| async move {
-            interval.tick().await;
-            let frame = [vec![Utc::now()].into_field("time"), vec![tick as f64].into_field("value")].into_frame("ticks");
-            let packet = frame.check().map_err(StreamError::from).and_then(|checked| {
-                backend::StreamPacket::from_frame(checked).map_err(StreamError::from)
+        let ticks =
+            futures_util::stream::unfold((interval, 0_u64), |(mut interval, tick)| async move {
+                interval.tick().await;
+                let frame = [
+                    vec![Utc::now()].into_field("time"),
+                    vec![tick as f64].into_field("value"),
+                ]
+                .into_frame("ticks");
+                let packet = frame
+                    .check()
+                    .map_err(StreamError::from)
+                    .and_then(|checked| {
+                        backend::StreamPacket::from_frame(checked).map_err(StreamError::from)
+                    });
+                Some((packet, (interval, tick + 1)))
             });
-            Some((packet, (interval, tick + 1)))
-        });
         Ok(ticks.boxed())
     }
 
@@ -159,7 +188,9 @@ impl backend::StreamService for BenchDataSource {
         &self,
         _request: backend::PublishStreamRequest<Self>,
     ) -> Result<backend::PublishStreamResponse, Self::Error> {
-        Ok(backend::PublishStreamResponse::permission_denied(serde_json::Value::Null))
+        Ok(backend::PublishStreamResponse::permission_denied(
+            serde_json::Value::Null,
+        ))
     }
 }
 
