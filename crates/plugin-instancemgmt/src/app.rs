@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use plugin_backend::{AppInstanceSettings, PluginContext};
 
-use crate::datasource::DisposeFn;
 use crate::error::Error;
+use crate::factory::{Factory, settings_or_config_changed};
 use crate::instance::ManagedInstance;
 use crate::provider::{InstanceProvider, InstanceRequest};
 
@@ -36,8 +36,7 @@ use crate::provider::{InstanceProvider, InstanceRequest};
 /// # let _ = manager;
 /// ```
 pub struct AppInstanceProvider<F, T> {
-    factory: F,
-    dispose: Option<DisposeFn<T>>,
+    factory: Factory<F, T>,
 }
 
 impl<F, Fut, T> AppInstanceProvider<F, T>
@@ -49,20 +48,20 @@ where
     /// A provider creating instances with `factory`.
     pub fn new(factory: F) -> Self {
         AppInstanceProvider {
-            factory,
-            dispose: None,
+            factory: Factory::new(factory),
         }
     }
 
     /// This provider, cleaning up replaced and evicted instances with
     /// `dispose` (otherwise they are simply dropped).
-    pub fn with_dispose<D, DFut>(mut self, dispose: D) -> Self
+    pub fn with_dispose<D, DFut>(self, dispose: D) -> Self
     where
         D: Fn(T) -> DFut + Send + Sync + 'static,
         DFut: Future<Output = ()> + Send + 'static,
     {
-        self.dispose = Some(Arc::new(move |instance| Box::pin(dispose(instance))));
-        self
+        AppInstanceProvider {
+            factory: self.factory.with_dispose(dispose),
+        }
     }
 }
 
@@ -86,53 +85,36 @@ where
     }
 
     fn needs_update(&self, request: InstanceRequest<'_>, cached: &ManagedInstance<T>) -> bool {
-        let current = request.plugin_context();
-        let previous = cached.plugin_context();
-        let settings_updated = match (
-            &current.app_instance_settings,
-            &previous.app_instance_settings,
-        ) {
-            (Some(current), Some(previous)) => current.updated != previous.updated,
-            _ => true,
-        };
-        let config_updated = current.grafana_config != previous.grafana_config;
-        if settings_updated {
-            tracing::debug!("app instance needs update: app settings changed");
-        }
-        if config_updated {
-            let diff = current.grafana_config.diff(&previous.grafana_config);
-            tracing::debug!(?diff, "app instance needs update: Grafana config changed");
-        }
-        settings_updated || config_updated
+        settings_or_config_changed(
+            KIND,
+            request.plugin_context(),
+            cached.plugin_context(),
+            |context| settings(context).ok().map(|settings| settings.updated),
+        )
     }
 
     async fn new_instance(&self, request: InstanceRequest<'_>) -> Result<T, plugin_backend::Error> {
         let context = request.plugin_context();
-        let settings = settings(context).map_err(plugin_backend::Error::from)?;
-        (self.factory)(Arc::clone(settings), context.clone()).await
+        self.factory.create(settings(context)?, context).await
     }
 
     fn dispose(&self, instance: T) -> impl Future<Output = ()> + Send {
-        let dispose = self.dispose.as_ref().map(|dispose| dispose(instance));
-        async move {
-            if let Some(dispose) = dispose {
-                dispose.await;
-            }
-        }
+        self.factory.dispose(instance)
     }
 }
+
+/// What app settings are called in errors and debug logs.
+const KIND: &str = "app";
 
 fn settings(context: &PluginContext) -> Result<&Arc<AppInstanceSettings>, Error> {
     context
         .app_instance_settings
         .as_ref()
-        .ok_or(Error::MissingInstanceSettings("app"))
+        .ok_or(Error::MissingInstanceSettings(KIND))
 }
 
 impl<F, T> fmt::Debug for AppInstanceProvider<F, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppInstanceProvider")
-            .field("dispose", &self.dispose.is_some())
-            .finish_non_exhaustive()
+        self.factory.fmt_as("AppInstanceProvider", f)
     }
 }

@@ -5,15 +5,12 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use futures_util::future::BoxFuture;
 use plugin_backend::{DataSourceInstanceSettings, PluginContext};
 
 use crate::error::Error;
+use crate::factory::{Factory, settings_or_config_changed};
 use crate::instance::ManagedInstance;
 use crate::provider::{InstanceProvider, InstanceRequest};
-
-/// Async cleanup of an instance, set with `with_dispose`.
-pub(crate) type DisposeFn<T> = Arc<dyn Fn(T) -> BoxFuture<'static, ()> + Send + Sync>;
 
 /// Provides data source instances from a factory function.
 ///
@@ -53,8 +50,7 @@ pub(crate) type DisposeFn<T> = Arc<dyn Fn(T) -> BoxFuture<'static, ()> + Send + 
 /// # let _ = provider;
 /// ```
 pub struct DataSourceInstanceProvider<F, T> {
-    factory: F,
-    dispose: Option<DisposeFn<T>>,
+    factory: Factory<F, T>,
 }
 
 impl<F, Fut, T> DataSourceInstanceProvider<F, T>
@@ -66,20 +62,20 @@ where
     /// A provider creating instances with `factory`.
     pub fn new(factory: F) -> Self {
         DataSourceInstanceProvider {
-            factory,
-            dispose: None,
+            factory: Factory::new(factory),
         }
     }
 
     /// This provider, cleaning up replaced and evicted instances with
     /// `dispose` (otherwise they are simply dropped).
-    pub fn with_dispose<D, DFut>(mut self, dispose: D) -> Self
+    pub fn with_dispose<D, DFut>(self, dispose: D) -> Self
     where
         D: Fn(T) -> DFut + Send + Sync + 'static,
         DFut: Future<Output = ()> + Send + 'static,
     {
-        self.dispose = Some(Arc::new(move |instance| Box::pin(dispose(instance))));
-        self
+        DataSourceInstanceProvider {
+            factory: self.factory.with_dispose(dispose),
+        }
     }
 }
 
@@ -105,57 +101,38 @@ where
     }
 
     fn needs_update(&self, request: InstanceRequest<'_>, cached: &ManagedInstance<T>) -> bool {
-        let current = request.plugin_context();
-        let previous = cached.plugin_context();
-        let settings_updated = match (
-            &current.data_source_instance_settings,
-            &previous.data_source_instance_settings,
-        ) {
-            (Some(current), Some(previous)) => current.updated != previous.updated,
-            _ => true,
-        };
-        let config_updated = current.grafana_config != previous.grafana_config;
-        if settings_updated {
-            tracing::debug!("data source instance needs update: data source settings changed");
-        }
-        if config_updated {
-            let diff = current.grafana_config.diff(&previous.grafana_config);
-            tracing::debug!(
-                ?diff,
-                "data source instance needs update: Grafana config changed"
-            );
-        }
-        settings_updated || config_updated
+        settings_or_config_changed(
+            KIND,
+            request.plugin_context(),
+            cached.plugin_context(),
+            |context| settings(context).ok().map(|settings| settings.updated),
+        )
     }
 
     async fn new_instance(&self, request: InstanceRequest<'_>) -> Result<T, plugin_backend::Error> {
         let context = request.plugin_context();
-        let settings = settings(context).map_err(plugin_backend::Error::from)?;
+        let settings = settings(context)?;
         crate::metrics::datasource_instances_created().inc();
-        (self.factory)(Arc::clone(settings), context.clone()).await
+        self.factory.create(settings, context).await
     }
 
     fn dispose(&self, instance: T) -> impl Future<Output = ()> + Send {
-        let dispose = self.dispose.as_ref().map(|dispose| dispose(instance));
-        async move {
-            if let Some(dispose) = dispose {
-                dispose.await;
-            }
-        }
+        self.factory.dispose(instance)
     }
 }
+
+/// What data source settings are called in errors and debug logs.
+const KIND: &str = "data source";
 
 fn settings(context: &PluginContext) -> Result<&Arc<DataSourceInstanceSettings>, Error> {
     context
         .data_source_instance_settings
         .as_ref()
-        .ok_or(Error::MissingInstanceSettings("data source"))
+        .ok_or(Error::MissingInstanceSettings(KIND))
 }
 
 impl<F, T> fmt::Debug for DataSourceInstanceProvider<F, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DataSourceInstanceProvider")
-            .field("dispose", &self.dispose.is_some())
-            .finish_non_exhaustive()
+        self.factory.fmt_as("DataSourceInstanceProvider", f)
     }
 }

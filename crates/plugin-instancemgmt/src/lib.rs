@@ -75,6 +75,7 @@ mod cache;
 mod clock;
 mod datasource;
 mod error;
+mod factory;
 mod handler;
 mod instance;
 mod manager;
