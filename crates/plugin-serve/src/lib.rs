@@ -59,6 +59,11 @@
 //! * with feature `otel`, export traces over OTLP and join Grafana's traces;
 //!   with feature `pprof`, serve CPU profiles on localhost.
 //!
+//! [`serve_on`] is the serving part alone, on a socket the caller bound:
+//! the same server, without flags, handshake, signals or logging, for
+//! running a plugin inside its own tests (plugin-testkit's in-process
+//! mode).
+//!
 //! # Features
 //!
 //! | feature | default | what it adds |
@@ -97,7 +102,8 @@ mod telemetry;
 
 pub use buildinfo::{BUILD_INFO_ENV, BuildInfo};
 pub use error::Error;
-pub use manage::{ManageOptions, serve};
+pub use listener::Listener;
+pub use manage::{ManageOptions, serve, serve_on};
 pub use server::{
     DEFAULT_MAX_RECEIVE_MESSAGE_SIZE, DEFAULT_SHUTDOWN_TIMEOUT, HEALTH_SERVICE_NAME, ServeOptions,
 };

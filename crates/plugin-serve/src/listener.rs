@@ -7,6 +7,9 @@
 //! dropped. Accepted TCP connections get `TCP_NODELAY`: gRPC writes small
 //! frames, and Nagle's algorithm would hold each reply back for up to the
 //! peer's delayed-ACK timeout (40 ms on Linux).
+//!
+//! [`Listener`] is the public face of the same type, for
+//! [`serve_on`](crate::serve_on): a socket the caller bound itself.
 
 use std::net::{Ipv4Addr, SocketAddr};
 #[cfg(unix)]
@@ -22,11 +25,12 @@ use crate::handshake::{HostEnvironment, Network};
 /// A bound socket, ready to be served.
 #[derive(Debug)]
 pub(crate) enum PluginListener {
-    /// A unix socket and the guard that removes its file.
+    /// A unix socket and, when this crate created it, the guard that
+    /// removes its file.
     #[cfg(unix)]
     Unix {
         listener: UnixListener,
-        socket_file: SocketFile,
+        socket_file: Option<SocketFile>,
     },
     /// A TCP socket on the loopback interface.
     Tcp {
@@ -61,7 +65,11 @@ impl PluginListener {
     pub(crate) fn address(&self) -> String {
         match self {
             #[cfg(unix)]
-            PluginListener::Unix { socket_file, .. } => socket_file.path.display().to_string(),
+            PluginListener::Unix { listener, .. } => listener
+                .local_addr()
+                .ok()
+                .and_then(|address| address.as_pathname().map(|path| path.display().to_string()))
+                .unwrap_or_default(),
             PluginListener::Tcp { address, .. } => address.to_string(),
         }
     }
@@ -86,7 +94,7 @@ impl PluginListener {
                     }
                     return Ok(PluginListener::Unix {
                         listener,
-                        socket_file,
+                        socket_file: Some(socket_file),
                     });
                 }
                 Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => last_error = Some(err),
@@ -130,6 +138,46 @@ impl PluginListener {
             .local_addr()
             .map_err(|err| Error::io("reading the listening address", err))?;
         Ok(PluginListener::Tcp { listener, address })
+    }
+}
+
+/// A socket bound by the caller, to serve a plugin on with
+/// [`serve_on`](crate::serve_on): a [`TcpListener`] or, on unix, a
+/// [`UnixListener`].
+///
+/// The socket stays the caller's: a unix socket's file is not removed when
+/// serving ends. Accepted TCP connections get `TCP_NODELAY`, as when
+/// serving Grafana.
+#[derive(Debug)]
+pub struct Listener(pub(crate) PluginListener);
+
+impl Listener {
+    /// Where the socket listens: a unix socket's path, or a TCP address.
+    pub fn address(&self) -> String {
+        self.0.address()
+    }
+}
+
+impl TryFrom<TcpListener> for Listener {
+    type Error = Error;
+
+    /// Wraps a bound TCP listener.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the listener's address cannot be read.
+    fn try_from(listener: TcpListener) -> Result<Self, Error> {
+        PluginListener::from_tcp(listener).map(Listener)
+    }
+}
+
+#[cfg(unix)]
+impl From<UnixListener> for Listener {
+    fn from(listener: UnixListener) -> Self {
+        Listener(PluginListener::Unix {
+            listener,
+            socket_file: None,
+        })
     }
 }
 
@@ -242,7 +290,11 @@ mod tests {
         };
         let listener = PluginListener::bind(&env).await.unwrap();
         assert_eq!(listener.network(), Network::Unix);
-        let PluginListener::Unix { socket_file, .. } = &listener else {
+        let PluginListener::Unix {
+            socket_file: Some(socket_file),
+            ..
+        } = &listener
+        else {
             unreachable!()
         };
         let path = socket_file.path().to_owned();

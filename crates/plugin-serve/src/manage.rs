@@ -1,6 +1,8 @@
-//! The entry points: [`serve`] for a plugin that manages its own state, and
+//! The entry points: [`serve`] for a plugin that manages its own state,
 //! [`ManageOptions`] for [`datasource::manage`](crate::datasource::manage)
-//! and [`app::manage`](crate::app::manage), which add instance management.
+//! and [`app::manage`](crate::app::manage), which add instance management,
+//! and [`serve_on`] for serving inside another program (tests) on a socket
+//! it bound.
 //!
 //! What one call does is documented on [`serve`].
 
@@ -12,7 +14,7 @@ use plugin_backend::{Handler, Plugin};
 use crate::buildinfo::{BuildInfo, Flags};
 use crate::error::Error;
 use crate::handshake::{HandshakeLine, HostEnvironment, NOT_A_PLUGIN_HOST_MESSAGE, Network};
-use crate::listener::PluginListener;
+use crate::listener::{Listener, PluginListener};
 use crate::server::{self, ServeOptions, ServerKind};
 use crate::shutdown::{SignalPolicy, watch_signals};
 use crate::standalone;
@@ -92,10 +94,72 @@ pub async fn serve<H: Handler + 'static>(
     if let Err(err) = &result {
         tracing::error!(error = %err, "the plugin stopped with an error");
     }
-    if let Some(cleanup) = options.cleanup.take() {
-        cleanup().await;
-    }
+    options.run_cleanup().await;
     telemetry.shutdown().await;
+    result
+}
+
+/// Serves `handler` on `listener`, bound by the caller, until
+/// `options`' [shutdown trigger](ServeOptions::shutdown) is pulled, then
+/// drains and runs the [cleanup hook](ServeOptions::on_shutdown): the
+/// serving part of [`serve`] alone, for running a plugin inside another
+/// program, such as its tests.
+///
+/// The server is the one Grafana talks to, with the same services, limits,
+/// metrics and draining: the `pluginv2` services, health (`plugin` =
+/// `SERVING`), and go-plugin's controller, stdio and broker, so a client's
+/// `GRPCController/Shutdown` stops it as it stops a plugin process. What
+/// belongs to the process is left out: no command-line flags, no magic
+/// cookie check, no handshake on stdout, no signal handling, no logger
+/// (install a `tracing` subscriber to see the plugin's logs), no profiler.
+///
+/// ```
+/// use plugin_backend::{CheckHealthHandler, CheckHealthRequest, CheckHealthResult, Error, Plugin};
+/// use plugin_serve::{Listener, ServeOptions};
+///
+/// struct Health;
+///
+/// impl CheckHealthHandler for Health {
+///     async fn check_health(&self, _: CheckHealthRequest) -> Result<CheckHealthResult, Error> {
+///         Ok(CheckHealthResult::ok("fine"))
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), plugin_serve::Error> {
+/// let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// let listener = Listener::try_from(socket)?;
+/// println!("serving on {}", listener.address());
+///
+/// let options = ServeOptions::new();
+/// let shutdown = options.shutdown().clone();
+/// let server = tokio::spawn(plugin_serve::serve_on(
+///     Plugin::new().with_check_health(Health),
+///     listener,
+///     options,
+/// ));
+/// // … connect and call it …
+/// shutdown.trigger();
+/// server.await.unwrap()
+/// # }
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Server`] when the gRPC server fails.
+pub async fn serve_on<H: Handler + 'static>(
+    handler: H,
+    listener: Listener,
+    mut options: ServeOptions,
+) -> Result<(), Error> {
+    let result = server::run(
+        Arc::new(handler),
+        listener.0,
+        ServerKind::GoPlugin,
+        options.server_config(),
+    )
+    .await;
+    options.run_cleanup().await;
     result
 }
 
@@ -135,7 +199,13 @@ async fn run_mode<H: Handler + 'static>(
     tracing::debug!(network = listener.network().as_str(), address = %listener.address(), "plugin address");
     line.print()
         .map_err(|err| Error::io("printing the handshake", err))?;
-    server::run(handler, listener, ServerKind::GoPlugin, options).await
+    server::run(
+        handler,
+        listener,
+        ServerKind::GoPlugin,
+        options.server_config(),
+    )
+    .await
 }
 
 /// `-standalone`: serve plain gRPC for a debugger, announced through the
@@ -155,7 +225,13 @@ async fn serve_standalone<H: Handler + 'static>(
     watch_signals(options.shutdown.clone(), SignalPolicy::Interactive)?;
 
     let listener = PluginListener::from_tcp(standalone.listener)?;
-    let result = server::run(handler, listener, ServerKind::Standalone, options).await;
+    let result = server::run(
+        handler,
+        listener,
+        ServerKind::Standalone,
+        options.server_config(),
+    )
+    .await;
     drop(files);
     // Grafana's copy is a locator pointing at this server; killing it makes
     // Grafana start the real plugin again.

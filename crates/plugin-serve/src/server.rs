@@ -146,6 +146,30 @@ impl ServeOptions {
         self.install_logger = false;
         self
     }
+
+    /// The trigger that stops the server: the one given to
+    /// [`with_shutdown`](Self::with_shutdown), else a fresh one. Keep a
+    /// clone to stop a server started by [`serve_on`](crate::serve_on).
+    pub fn shutdown(&self) -> &Shutdown {
+        &self.shutdown
+    }
+
+    /// What the server itself needs of these options.
+    pub(crate) fn server_config(&self) -> ServerConfig {
+        ServerConfig {
+            max_receive_message_size: self.max_receive_message_size,
+            max_send_message_size: self.max_send_message_size,
+            shutdown_timeout: self.shutdown_timeout,
+            shutdown: self.shutdown.clone(),
+        }
+    }
+
+    /// Runs the cleanup hook, if there is one and it has not run yet.
+    pub(crate) async fn run_cleanup(&mut self) {
+        if let Some(cleanup) = self.cleanup.take() {
+            cleanup().await;
+        }
+    }
 }
 
 impl Default for ServeOptions {
@@ -168,6 +192,19 @@ impl fmt::Debug for ServeOptions {
     }
 }
 
+/// The part of [`ServeOptions`] the server uses while it runs.
+///
+/// Owned rather than borrowed: the cleanup hook in `ServeOptions` is not
+/// `Sync`, and a reference held across the server's awaits would keep the
+/// entry points' futures from being `Send` (spawnable).
+#[derive(Debug, Clone)]
+pub(crate) struct ServerConfig {
+    max_receive_message_size: usize,
+    max_send_message_size: usize,
+    shutdown_timeout: Duration,
+    shutdown: Shutdown,
+}
+
 /// Which services the server carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ServerKind {
@@ -184,20 +221,21 @@ type TraceContextLayer = crate::otel::TraceContextLayer;
 #[cfg(not(feature = "otel"))]
 type TraceContextLayer = tower_layer::Identity;
 
-/// Serves `handler` on `listener` until `options.shutdown` is triggered,
-/// then drains for at most `options.shutdown_timeout`.
+/// Serves `handler` on `listener` until `config.shutdown` is triggered,
+/// then drains for at most `config.shutdown_timeout`.
 pub(crate) async fn run<H: Handler + 'static>(
     handler: Arc<H>,
     listener: PluginListener,
     kind: ServerKind,
-    options: &ServeOptions,
+    config: ServerConfig,
 ) -> Result<(), Error> {
     let adapter = Adapter::new(handler);
-    let shutdown = options.shutdown.clone();
-    let (receive, send) = (
-        options.max_receive_message_size,
-        options.max_send_message_size,
-    );
+    let ServerConfig {
+        max_receive_message_size: receive,
+        max_send_message_size: send,
+        shutdown_timeout,
+        shutdown,
+    } = config;
     macro_rules! limited {
         ($server:expr) => {
             $server
@@ -258,7 +296,7 @@ pub(crate) async fn run<H: Handler + 'static>(
             let result = drain(
                 router.serve_with_incoming_shutdown(incoming, stopping),
                 &shutdown,
-                options,
+                shutdown_timeout,
             )
             .await;
             drop(socket_file);
@@ -276,7 +314,7 @@ pub(crate) async fn run<H: Handler + 'static>(
             drain(
                 router.serve_with_incoming_shutdown(incoming, stopping),
                 &shutdown,
-                options,
+                shutdown_timeout,
             )
             .await
         }
@@ -284,8 +322,8 @@ pub(crate) async fn run<H: Handler + 'static>(
 }
 
 /// Runs `serving` until it ends; once `shutdown` is triggered, gives it
-/// `options.shutdown_timeout` to finish the requests in flight.
-async fn drain<F>(serving: F, shutdown: &Shutdown, options: &ServeOptions) -> Result<(), Error>
+/// `timeout` to finish the requests in flight.
+async fn drain<F>(serving: F, shutdown: &Shutdown, timeout: Duration) -> Result<(), Error>
 where
     F: Future<Output = Result<(), tonic::transport::Error>>,
 {
@@ -294,11 +332,11 @@ where
         result = &mut serving => return result.map_err(Error::from),
         () = shutdown.triggered() => {}
     }
-    match tokio::time::timeout(options.shutdown_timeout, serving).await {
+    match tokio::time::timeout(timeout, serving).await {
         Ok(result) => result.map_err(Error::from),
         Err(_) => {
             tracing::warn!(
-                timeout_ms = options.shutdown_timeout.as_millis() as u64,
+                timeout_ms = timeout.as_millis() as u64,
                 "requests still running at the end of the shutdown timeout; stopping without them"
             );
             Ok(())

@@ -81,6 +81,10 @@ pub enum Error {
         /// A description of the first difference.
         diff: String,
     },
+    /// The in-process server failed (see
+    /// [`InProcessPlugin`](crate::InProcessPlugin)).
+    #[error("in-process plugin server failed: {0}")]
+    Serve(#[from] plugin_serve::Error),
     /// An I/O error (temporary directory, golden file, process pipes).
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

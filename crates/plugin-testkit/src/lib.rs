@@ -2,6 +2,50 @@
 //! binary, read its handshake, call it over gRPC, and compare what it
 //! answers with golden files shared with the Go SDK.
 //!
+//! Two modes hand out the same [`PluginClient`]:
+//!
+//! * **process mode** ([`PluginLauncher`]) starts the plugin's executable
+//!   exactly as Grafana does (below);
+//! * **in-process mode** ([`InProcessPlugin`]) serves a
+//!   `plugin_backend::Handler` inside the test process, over a real gRPC
+//!   connection, so handlers can be tested in `cargo test` without building
+//!   a binary:
+//!
+//! ```
+//! use plugin_backend::{
+//!     DataQuery, DataResponse, Error, Plugin, PluginContext, QueryDataHandler, QueryDataRequest,
+//!     QueryDataResponse,
+//! };
+//! use plugin_data::{Field, Frame};
+//! use plugin_testkit::InProcessPlugin;
+//!
+//! struct Constant;
+//!
+//! impl QueryDataHandler for Constant {
+//!     async fn query_data(&self, request: QueryDataRequest) -> Result<QueryDataResponse, Error> {
+//!         let frame = || Frame::new("constant").with_field(Field::new("value", vec![1.5, 2.5]));
+//!         Ok(request
+//!             .queries
+//!             .iter()
+//!             .map(|query| (query.ref_id.clone(), DataResponse::from(frame())))
+//!             .collect())
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), plugin_testkit::Error> {
+//! let plugin = InProcessPlugin::start(Plugin::new().with_query_data(Constant)).await?;
+//! let context = PluginContext::new("acme-constant-datasource");
+//! let request = QueryDataRequest::new(context, vec![DataQuery::new("A", "{}")]);
+//! let response = plugin.client().query_data(request).await?;
+//! assert_eq!(response.responses["A"].frames[0].num_rows()?, 2);
+//! plugin.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Process mode:
+//!
 //! ```no_run
 //! use plugin_backend::{CheckHealthRequest, DataQuery, HealthStatus, PluginContext, QueryDataRequest};
 //! use plugin_testkit::{PluginLauncher, golden};
@@ -33,6 +77,7 @@
 //! | piece | what it does |
 //! |---|---|
 //! | [`PluginLauncher`] → [`RunningPlugin`] | process mode: starts an executable with Grafana's environment, parses the [`Handshake`] (one-minute timeout; an early exit or a malformed line is an error quoting the plugin's stderr), connects over the unix socket or TCP address it announced, checks the gRPC health service, and shuts it down with go-plugin's `Shutdown` then a kill after two seconds |
+//! | [`InProcessPlugin`] | in-process mode: serves a handler with plugin-serve's own server on a unix socket in a temporary directory (TCP on 127.0.0.1 elsewhere), connects, checks health, and shuts down gracefully |
 //! | [`PluginClient`] | every RPC Grafana makes, SDK types in and out: [`query_data`](PluginClient::query_data) (frames decoded by each response's `format`), [`query_chunked_data`](PluginClient::query_chunked_data) (chunks assembled by frame id), [`call_resource`](PluginClient::call_resource) (the response stream collected), [`check_health`](PluginClient::check_health), [`collect_metrics`](PluginClient::collect_metrics), the three stream calls ([`run_stream`](PluginClient::run_stream) gives a [`PacketStream`]), admission and conversion |
 //! | [`PluginLog`] | the plugin's stderr, kept line by line; [`LogEntry`] parses hclog JSON lines |
 //! | [`golden`] | `.golden.txt` / `.golden.jsonc` files in the Go SDK's formats; `UPDATE_GOLDEN=1` rewrites them |
@@ -53,12 +98,14 @@ mod client;
 mod error;
 pub mod golden;
 mod handshake;
+mod in_process;
 mod launch;
 mod log;
 
 pub use client::{HEALTH_SERVICE_NAME, PacketStream, PluginClient, responses_in_ref_id_order};
 pub use error::Error;
 pub use handshake::{APP_PROTOCOL_VERSION, CORE_PROTOCOL_VERSION, Handshake, PluginAddress};
+pub use in_process::InProcessPlugin;
 pub use launch::{
     DEFAULT_GRAFANA_VERSION, DEFAULT_START_TIMEOUT, MAGIC_COOKIE, MemoryUsage, PluginLauncher,
     RunningPlugin, SHUTDOWN_GRACE,
