@@ -1,7 +1,7 @@
 //! Grafana's backend plugin protocol as Rust types: the wire layer of the SDK.
 //!
-//! This crate holds only generated code (plus two hand-written `Debug` impls,
-//! see below). Plugin authors rarely use it directly: `plugin-backend` converts
+//! This crate holds generated code, plus two hand-written `Debug` impls (see
+//! below) and [`ScatteredMessage`]. Plugin authors rarely use it directly: `plugin-backend` converts
 //! these messages into the SDK's own types, and `plugin-serve` serves them.
 //!
 //! # Contents
@@ -17,6 +17,9 @@
 //!
 //! Every protobuf `bytes` field is a [`bytes::Bytes`], so request bodies and
 //! encoded frames move between layers without a copy.
+//! [`ScatteredMessage`] encodes a `QueryDataResponse` as a list of buffers
+//! in which each large frame is its own `Bytes`, so frames also reach the
+//! socket without a copy.
 //!
 //! # Secrets
 //!
@@ -59,6 +62,10 @@ pub mod pluginv2;
 #[allow(missing_docs, unreachable_pub, clippy::all)]
 #[path = "generated/plugin.rs"]
 pub mod go_plugin;
+
+mod scatter;
+
+pub use scatter::ScatteredMessage;
 
 /// Prints a secret map as its keys, each with a redacted value.
 struct RedactedSecrets<'a>(&'a HashMap<String, String>);

@@ -53,10 +53,6 @@ pub enum Error {
         source: io::Error,
     },
 
-    /// The gRPC server stopped with an error.
-    #[error("gRPC server failed: {0}")]
-    Server(#[from] tonic::transport::Error),
-
     /// Standalone mode could not find the plugin's directory.
     #[error("no plugin.json with id {plugin_id:?} under {}", dir.display())]
     PluginDirNotFound {

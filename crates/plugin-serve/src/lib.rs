@@ -45,9 +45,11 @@
 //! * when Grafana starts the binary: check go-plugin's magic cookie (run by
 //!   hand, the binary explains that it is a plugin and exits 1), listen on a
 //!   unix socket (TCP on 127.0.0.1 where there are none), print the
-//!   [handshake] as the only line on stdout, and serve gRPC: the
-//!   `pluginv2` services through plugin-backend's handlers, health
-//!   (`plugin` = `SERVING`), and go-plugin's controller, stdio and broker;
+//!   [handshake] as the only line on stdout, and serve gRPC over HTTP/2:
+//!   the `pluginv2` services through plugin-backend's handlers, health
+//!   (`plugin` = `SERVING`), and go-plugin's controller, stdio and broker,
+//!   honouring the client's deadline (`grpc-timeout`); QueryData answers
+//!   reach the socket without copying their frames;
 //! * stop gracefully on the host's `Shutdown` call or SIGTERM: requests in
 //!   flight finish (within 1.5 s by default, inside Grafana's 2 s grace),
 //!   then the [cleanup hook](ServeOptions::on_shutdown) runs, and the call
@@ -83,9 +85,11 @@ mod adapters;
 pub mod app;
 mod buildinfo;
 pub mod datasource;
+mod deadline;
 mod error;
 mod go_plugin;
 pub mod handshake;
+mod http2;
 mod listener;
 pub mod log;
 mod manage;
@@ -95,6 +99,8 @@ mod middleware;
 pub mod otel;
 #[cfg(feature = "pprof")]
 pub mod pprof;
+mod query_data;
+mod routes;
 mod server;
 mod shutdown;
 pub mod standalone;

@@ -11,13 +11,14 @@
 //! [`Listener`] is the public face of the same type, for
 //! [`serve_on`](crate::serve_on): a socket the caller bound itself.
 
+use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 #[cfg(unix)]
 use std::path::PathBuf;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 #[cfg(unix)]
-use tokio::net::UnixListener;
+use tokio::net::{UnixListener, UnixStream};
 
 use crate::error::Error;
 use crate::handshake::{HostEnvironment, Network};
@@ -30,6 +31,8 @@ pub(crate) enum PluginListener {
     #[cfg(unix)]
     Unix {
         listener: UnixListener,
+        /// Never read: dropped with the listener, it removes the file.
+        #[allow(dead_code)]
         socket_file: Option<SocketFile>,
     },
     /// A TCP socket on the loopback interface.
@@ -39,7 +42,37 @@ pub(crate) enum PluginListener {
     },
 }
 
+/// An accepted connection. One type for both kinds of socket, so the HTTP/2
+/// connection code is compiled once.
+#[cfg(unix)]
+pub(crate) type PluginStream = tokio_util::either::Either<UnixStream, TcpStream>;
+/// An accepted connection.
+#[cfg(not(unix))]
+pub(crate) type PluginStream = TcpStream;
+
 impl PluginListener {
+    /// Waits for the next connection. TCP connections get `TCP_NODELAY`.
+    pub(crate) async fn accept(&self) -> io::Result<PluginStream> {
+        match self {
+            #[cfg(unix)]
+            PluginListener::Unix { listener, .. } => {
+                let (stream, _) = listener.accept().await?;
+                Ok(tokio_util::either::Either::Left(stream))
+            }
+            PluginListener::Tcp { listener, .. } => {
+                let (stream, _) = listener.accept().await?;
+                // Without it, each small gRPC reply waits for the peer's
+                // delayed ACK.
+                if let Err(err) = stream.set_nodelay(true) {
+                    tracing::debug!(error = %err, "TCP_NODELAY not set on an accepted connection");
+                }
+                #[cfg(unix)]
+                let stream = tokio_util::either::Either::Right(stream);
+                Ok(stream)
+            }
+        }
+    }
+
     /// Binds the socket the host asked for: on unix a unix socket, else TCP.
     pub(crate) async fn bind(env: &HostEnvironment) -> Result<Self, Error> {
         #[cfg(unix)]

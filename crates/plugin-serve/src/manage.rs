@@ -140,19 +140,19 @@ pub async fn serve<H: Handler + 'static>(
 /// ));
 /// // … connect and call it …
 /// shutdown.trigger();
-/// server.await.unwrap()
+/// server.await.unwrap();
+/// # Ok(())
 /// # }
 /// ```
 ///
-/// # Errors
-///
-/// [`Error::Server`] when the gRPC server fails.
+/// Serving itself cannot fail: an error accepting or on one connection is
+/// logged and the server goes on.
 pub async fn serve_on<H: Handler + 'static>(
     handler: H,
     listener: Listener,
     mut options: ServeOptions,
-) -> Result<(), Error> {
-    let result = server::run(
+) {
+    server::run(
         Arc::new(handler),
         listener.0,
         ServerKind::GoPlugin,
@@ -160,7 +160,6 @@ pub async fn serve_on<H: Handler + 'static>(
     )
     .await;
     options.run_cleanup().await;
-    result
 }
 
 /// Serves in the mode the command line and the environment select.
@@ -205,7 +204,8 @@ async fn run_mode<H: Handler + 'static>(
         ServerKind::GoPlugin,
         options.server_config(),
     )
-    .await
+    .await;
+    Ok(())
 }
 
 /// `-standalone`: serve plain gRPC for a debugger, announced through the
@@ -225,7 +225,7 @@ async fn serve_standalone<H: Handler + 'static>(
     watch_signals(options.shutdown.clone(), SignalPolicy::Interactive)?;
 
     let listener = PluginListener::from_tcp(standalone.listener)?;
-    let result = server::run(
+    server::run(
         handler,
         listener,
         ServerKind::Standalone,
@@ -237,7 +237,7 @@ async fn serve_standalone<H: Handler + 'static>(
     // Grafana start the real plugin again.
     standalone::kill_running_plugin(&standalone.dir);
     tracing::debug!("standalone server stopped");
-    result
+    Ok(())
 }
 
 /// Locator mode: point Grafana at a standalone server and stay alive.

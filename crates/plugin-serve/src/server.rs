@@ -15,29 +15,26 @@
 //! Every service accepts messages up to
 //! [`ServeOptions::with_max_receive_message_size`] (16 MiB by default, as
 //! the Go SDK; tonic's own default is 4 MiB) and sends messages of any size
-//! unless limited. Accepted TCP connections get `TCP_NODELAY`.
+//! unless limited. Accepted TCP connections get `TCP_NODELAY`. How
+//! connections are served is in `http2.rs`, how calls find their service in
+//! `routes.rs`.
 
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use plugin_backend::Handler;
-use plugin_proto::go_plugin::{grpc_broker_server, grpc_controller_server, grpc_stdio_server};
-use plugin_proto::pluginv2::{
-    admission_control_server, data_server, diagnostics_server, resource_conversion_server,
-    resource_server, stream_server,
-};
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic_health::ServingStatus;
+use tonic_health::pb::health_server::HealthServer;
+use tonic_health::server::{HealthReporter, HealthService};
+use tower_layer::Layer;
 
-use crate::adapters::Adapter;
 use crate::buildinfo::BuildInfo;
-use crate::error::Error;
-use crate::go_plugin::{Broker, Controller, Stdio};
+use crate::http2;
 use crate::listener::PluginListener;
 use crate::metrics::GrpcMetricsLayer;
+use crate::routes::{MessageLimits, PluginRoutes};
 use crate::shutdown::{CleanupHook, Shutdown};
 
 /// The largest request message accepted by default: 16 MiB, as in the Go
@@ -96,8 +93,9 @@ impl ServeOptions {
         self
     }
 
-    /// Sends response messages up to `bytes` long; longer ones fail with
-    /// `ResourceExhausted`.
+    /// Sends response messages up to `bytes` long. A longer answer fails the
+    /// call instead: `ResourceExhausted` for QueryData, as grpc-go answers,
+    /// and tonic's `OutOfRange` for the other RPCs.
     pub fn with_max_send_message_size(mut self, bytes: usize) -> Self {
         self.max_send_message_size = bytes;
         self
@@ -228,118 +226,25 @@ pub(crate) async fn run<H: Handler + 'static>(
     listener: PluginListener,
     kind: ServerKind,
     config: ServerConfig,
-) -> Result<(), Error> {
-    let adapter = Adapter::new(handler);
+) {
     let ServerConfig {
         max_receive_message_size: receive,
         max_send_message_size: send,
         shutdown_timeout,
         shutdown,
     } = config;
-    macro_rules! limited {
-        ($server:expr) => {
-            $server
-                .max_decoding_message_size(receive)
-                .max_encoding_message_size(send)
-        };
-    }
 
-    let (health, health_service) = tonic_health::server::health_reporter();
+    let health = HealthReporter::new();
     health
         .set_service_status(HEALTH_SERVICE_NAME, ServingStatus::Serving)
         .await;
-
-    let mut router = tonic::transport::Server::builder()
-        .layer(GrpcMetricsLayer)
-        .layer(TraceContextLayer::default())
-        .add_service(health_service)
-        .add_service(limited!(data_server::DataServer::new(adapter.clone())))
-        .add_service(limited!(resource_server::ResourceServer::new(
-            adapter.clone()
-        )))
-        .add_service(limited!(diagnostics_server::DiagnosticsServer::new(
-            adapter.clone()
-        )))
-        .add_service(limited!(stream_server::StreamServer::new(adapter.clone())))
-        .add_service(limited!(
-            admission_control_server::AdmissionControlServer::new(adapter.clone())
-        ))
-        .add_service(limited!(
-            resource_conversion_server::ResourceConversionServer::new(adapter)
-        ));
+    let health_service = HealthServer::new(HealthService::from_health_reporter(health));
+    let mut routes = PluginRoutes::new(handler, health_service, MessageLimits { receive, send });
     if kind == ServerKind::GoPlugin {
-        router = router
-            .add_service(grpc_controller_server::GrpcControllerServer::new(
-                Controller {
-                    shutdown: shutdown.clone(),
-                },
-            ))
-            .add_service(grpc_stdio_server::GrpcStdioServer::new(Stdio {
-                shutdown: shutdown.clone(),
-            }))
-            .add_service(grpc_broker_server::GrpcBrokerServer::new(Broker {
-                shutdown: shutdown.clone(),
-            }));
+        routes = routes.with_host_services(&shutdown);
     }
+    // Metrics outermost, so they time everything the server does for a call.
+    let service = GrpcMetricsLayer.layer(TraceContextLayer::default().layer(routes));
 
-    let stopping = {
-        let shutdown = shutdown.clone();
-        async move { shutdown.triggered().await }
-    };
-    match listener {
-        #[cfg(unix)]
-        PluginListener::Unix {
-            listener,
-            socket_file,
-        } => {
-            let incoming = tokio_stream::wrappers::UnixListenerStream::new(listener);
-            let result = drain(
-                router.serve_with_incoming_shutdown(incoming, stopping),
-                &shutdown,
-                shutdown_timeout,
-            )
-            .await;
-            drop(socket_file);
-            result
-        }
-        PluginListener::Tcp { listener, .. } => {
-            let incoming = TcpListenerStream::new(listener).map(|connection| {
-                if let Ok(stream) = &connection {
-                    // Without it, each small gRPC reply waits for the peer's
-                    // delayed ACK.
-                    let _ = stream.set_nodelay(true);
-                }
-                connection
-            });
-            drain(
-                router.serve_with_incoming_shutdown(incoming, stopping),
-                &shutdown,
-                shutdown_timeout,
-            )
-            .await
-        }
-    }
-}
-
-/// Runs `serving` until it ends; once `shutdown` is triggered, gives it
-/// `timeout` to finish the requests in flight.
-async fn drain<F>(serving: F, shutdown: &Shutdown, timeout: Duration) -> Result<(), Error>
-where
-    F: Future<Output = Result<(), tonic::transport::Error>>,
-{
-    tokio::pin!(serving);
-    tokio::select! {
-        result = &mut serving => return result.map_err(Error::from),
-        () = shutdown.triggered() => {}
-    }
-    match tokio::time::timeout(timeout, serving).await {
-        Ok(result) => result.map_err(Error::from),
-        Err(_) => {
-            tracing::warn!(
-                timeout_ms = timeout.as_millis() as u64,
-                "requests still running at the end of the shutdown timeout; stopping without them"
-            );
-            Ok(())
-        }
-    }
+    http2::serve(listener, service, &shutdown, shutdown_timeout).await;
 }

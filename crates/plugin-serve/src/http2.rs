@@ -1,0 +1,98 @@
+//! Connections: accepting them, serving gRPC on each over HTTP/2, and
+//! draining them on shutdown.
+//!
+//! go-plugin's host dials the plugin with HTTP/2 prior knowledge, as every
+//! gRPC client does, so connections are served HTTP/2 only: hyper's HTTP/2
+//! server on each accepted socket, with no HTTP/1 parser, no protocol
+//! detection and no router framework in the plugin binary. HTTP/2 settings
+//! are hyper's defaults, which are also tonic's.
+//!
+//! Shutdown stops accepting, sends every connection a GOAWAY (new calls are
+//! refused, calls in flight go on) and waits for the connections to close,
+//! for at most the drain timeout; connections still open then are aborted.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::Body;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use plugin_backend::BoxError;
+use tokio::task::JoinSet;
+use tower_service::Service;
+
+use crate::listener::PluginListener;
+use crate::shutdown::Shutdown;
+
+/// How long to pause accepting after an error such as running out of file
+/// descriptors, so a persistent error does not spin the accept loop.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
+
+/// Serves `service` on every connection `listener` accepts, until
+/// `shutdown` is triggered; then drains for at most `drain_timeout`.
+pub(crate) async fn serve<S, B>(
+    listener: PluginListener,
+    service: S,
+    shutdown: &Shutdown,
+    drain_timeout: Duration,
+) where
+    S: Service<http::Request<Incoming>, Response = http::Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    // The timer serves hyper's keep-alive and header-read timeouts.
+    builder.timer(TokioTimer::new());
+    let connections = GracefulShutdown::new();
+    let mut tasks = JoinSet::new();
+
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(stream) => {
+                    let connection = builder.serve_connection(
+                        TokioIo::new(stream),
+                        TowerToHyperService::new(service.clone()),
+                    );
+                    let connection = connections.watch(connection);
+                    tasks.spawn(async move {
+                        if let Err(err) = connection.await {
+                            // A host that goes away mid-call is routine, not
+                            // an error of the plugin.
+                            tracing::debug!(error = %err, "connection closed with an error");
+                        }
+                    });
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "accepting a connection failed");
+                    tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                }
+            },
+            // Reaps connections that have closed.
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            () = shutdown.triggered() => break,
+        }
+    }
+
+    // Dropping the listener stops accepting and removes a unix socket's
+    // file.
+    drop(listener);
+    if tokio::time::timeout(drain_timeout, connections.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            timeout_ms = drain_timeout.as_millis() as u64,
+            "requests still running at the end of the shutdown timeout; stopping without them"
+        );
+    }
+    // Aborts the connections still open, with the calls they carry.
+    tasks.abort_all();
+}

@@ -1,0 +1,242 @@
+//! Routing a gRPC request to the service it names.
+//!
+//! A gRPC request's path is `/<package.Service>/<Method>`. [`PluginRoutes`]
+//! matches the service part against the handful of services a plugin
+//! serves, a fixed set known when the server starts, so a string comparison
+//! per service is the whole router; each generated service then picks the
+//! method. A path naming no served service is answered `Unimplemented`, as
+//! grpc-go answers it. One method is routed before its service:
+//! `Data/QueryData` goes to [`query_data`], which sends frames without
+//! copying them.
+//!
+//! The client's deadline (`grpc-timeout`) is applied here too: the handler
+//! is dropped, and so cancelled, when it expires, and the call ends with
+//! `DeadlineExceeded`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http_body::Body;
+use plugin_backend::{BoxError, Handler};
+use plugin_proto::go_plugin::{grpc_broker_server, grpc_controller_server, grpc_stdio_server};
+use plugin_proto::pluginv2::{
+    admission_control_server, data_server, diagnostics_server, resource_conversion_server,
+    resource_server, stream_server,
+};
+use tonic::Status;
+use tonic::codegen::BoxFuture;
+use tonic::server::NamedService;
+use tonic_health::pb::health_server::HealthServer;
+use tonic_health::server::HealthService;
+use tower_service::Service;
+
+use crate::adapters::Adapter;
+use crate::deadline;
+use crate::go_plugin::{Broker, Controller, Stdio};
+use crate::query_data;
+use crate::shutdown::Shutdown;
+
+/// The response every service gives.
+type GrpcResponse = http::Response<tonic::body::Body>;
+
+/// Message size limits, applied to every `pluginv2` service.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MessageLimits {
+    /// The largest request message accepted.
+    pub(crate) receive: usize,
+    /// The largest response message sent.
+    pub(crate) send: usize,
+}
+
+/// Every service of one plugin server, as one tower service.
+///
+/// Cloning is cheap: each generated service shares its implementation
+/// through an `Arc`.
+pub(crate) struct PluginRoutes<H> {
+    /// Answers `Data/QueryData` directly; see [`query_data`].
+    adapter: Adapter<H>,
+    limits: MessageLimits,
+    health: HealthServer<HealthService>,
+    data: data_server::DataServer<Adapter<H>>,
+    resource: resource_server::ResourceServer<Adapter<H>>,
+    diagnostics: diagnostics_server::DiagnosticsServer<Adapter<H>>,
+    stream: stream_server::StreamServer<Adapter<H>>,
+    admission: admission_control_server::AdmissionControlServer<Adapter<H>>,
+    conversion: resource_conversion_server::ResourceConversionServer<Adapter<H>>,
+    /// go-plugin's host services, when Grafana started the plugin.
+    host: Option<HostServices>,
+}
+
+/// The services go-plugin's host calls on a plugin it started.
+#[derive(Clone)]
+struct HostServices {
+    controller: grpc_controller_server::GrpcControllerServer<Controller>,
+    stdio: grpc_stdio_server::GrpcStdioServer<Stdio>,
+    broker: grpc_broker_server::GrpcBrokerServer<Broker>,
+}
+
+impl<H: Handler + 'static> PluginRoutes<H> {
+    /// The `pluginv2` services answered by `handler`, and the health
+    /// service.
+    pub(crate) fn new(
+        handler: Arc<H>,
+        health: HealthServer<HealthService>,
+        limits: MessageLimits,
+    ) -> Self {
+        let adapter = Adapter::new(handler);
+        macro_rules! limited {
+            ($server:expr) => {
+                $server
+                    .max_decoding_message_size(limits.receive)
+                    .max_encoding_message_size(limits.send)
+            };
+        }
+        PluginRoutes {
+            adapter: adapter.clone(),
+            limits,
+            health,
+            data: limited!(data_server::DataServer::new(adapter.clone())),
+            resource: limited!(resource_server::ResourceServer::new(adapter.clone())),
+            diagnostics: limited!(diagnostics_server::DiagnosticsServer::new(adapter.clone())),
+            stream: limited!(stream_server::StreamServer::new(adapter.clone())),
+            admission: limited!(admission_control_server::AdmissionControlServer::new(
+                adapter.clone()
+            )),
+            conversion: limited!(resource_conversion_server::ResourceConversionServer::new(
+                adapter
+            )),
+            host: None,
+        }
+    }
+
+    /// Adds go-plugin's controller, stdio and broker services, all bound
+    /// to `shutdown`.
+    pub(crate) fn with_host_services(mut self, shutdown: &Shutdown) -> Self {
+        self.host = Some(HostServices {
+            controller: grpc_controller_server::GrpcControllerServer::new(Controller {
+                shutdown: shutdown.clone(),
+            }),
+            stdio: grpc_stdio_server::GrpcStdioServer::new(Stdio {
+                shutdown: shutdown.clone(),
+            }),
+            broker: grpc_broker_server::GrpcBrokerServer::new(Broker {
+                shutdown: shutdown.clone(),
+            }),
+        });
+        self
+    }
+}
+
+impl<H> Clone for PluginRoutes<H> {
+    fn clone(&self) -> Self {
+        PluginRoutes {
+            adapter: self.adapter.clone(),
+            limits: self.limits,
+            health: self.health.clone(),
+            data: self.data.clone(),
+            resource: self.resource.clone(),
+            diagnostics: self.diagnostics.clone(),
+            stream: self.stream.clone(),
+            admission: self.admission.clone(),
+            conversion: self.conversion.clone(),
+            host: self.host.clone(),
+        }
+    }
+}
+
+impl<H> std::fmt::Debug for PluginRoutes<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginRoutes")
+            .field("host_services", &self.host.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H, B> Service<http::Request<B>> for PluginRoutes<H>
+where
+    H: Handler + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError> + Send + 'static,
+{
+    type Response = GrpcResponse;
+    type Error = Infallible;
+    type Future = BoxFuture<GrpcResponse, Infallible>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // Every generated service is always ready.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let deadline = deadline::from_headers(request.headers());
+        let path = request.uri().path();
+        if path == query_data::PATH {
+            let response = query_data::call(self.adapter.clone(), request, self.limits);
+            let response = async move { Ok(response.await) };
+            return match deadline {
+                None => Box::pin(response),
+                Some(deadline) => Box::pin(deadline::limit(response, deadline)),
+            };
+        }
+        let response = match service_name(path) {
+            data_server::SERVICE_NAME => self.data.call(request),
+            resource_server::SERVICE_NAME => self.resource.call(request),
+            diagnostics_server::SERVICE_NAME => self.diagnostics.call(request),
+            stream_server::SERVICE_NAME => self.stream.call(request),
+            admission_control_server::SERVICE_NAME => self.admission.call(request),
+            resource_conversion_server::SERVICE_NAME => self.conversion.call(request),
+            name if name == HealthServer::<HealthService>::NAME => self.health.call(request),
+            name => match &mut self.host {
+                Some(host) if name == grpc_controller_server::SERVICE_NAME => {
+                    host.controller.call(request)
+                }
+                Some(host) if name == grpc_stdio_server::SERVICE_NAME => host.stdio.call(request),
+                Some(host) if name == grpc_broker_server::SERVICE_NAME => host.broker.call(request),
+                _ => unknown_service(name),
+            },
+        };
+        match deadline {
+            None => response,
+            Some(deadline) => Box::pin(deadline::limit(response, deadline)),
+        }
+    }
+}
+
+/// The service part of a gRPC path, `package.Service` of
+/// `/package.Service/Method`; empty when the path has no such part.
+fn service_name(path: &str) -> &str {
+    path.strip_prefix('/')
+        .and_then(|rest| rest.split_once('/'))
+        .map_or("", |(service, _method)| service)
+}
+
+/// The answer to a path that names no service this server has.
+fn unknown_service(name: &str) -> BoxFuture<GrpcResponse, Infallible> {
+    let status = Status::unimplemented(format!("unknown service {name}"));
+    Box::pin(std::future::ready(Ok(status.into_http())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_is_the_first_path_segment() {
+        assert_eq!(service_name("/pluginv2.Data/QueryData"), "pluginv2.Data");
+        assert_eq!(
+            service_name("/grpc.health.v1.Health/Check"),
+            "grpc.health.v1.Health"
+        );
+        assert_eq!(service_name("/pluginv2.Data/"), "pluginv2.Data");
+    }
+
+    #[test]
+    fn paths_without_a_method_name_no_service() {
+        assert_eq!(service_name("/pluginv2.Data"), "");
+        assert_eq!(service_name("pluginv2.Data/QueryData"), "");
+        assert_eq!(service_name("/"), "");
+        assert_eq!(service_name(""), "");
+    }
+}
