@@ -172,15 +172,30 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let deadline = deadline::from_headers(request.headers());
         let path = request.uri().path();
-        if path == query_data::PATH {
+        let response: Self::Future = if path == query_data::PATH {
             let response = query_data::call(self.adapter.clone(), request, self.limits);
-            let response = async move { Ok(response.await) };
-            return match deadline {
-                None => Box::pin(response),
-                Some(deadline) => Box::pin(deadline::limit(response, deadline)),
-            };
+            Box::pin(async move { Ok(response.await) })
+        } else {
+            self.route_to_service(request)
+        };
+        match deadline {
+            None => response,
+            Some(deadline) => Box::pin(deadline::limit(response, deadline)),
         }
-        let response = match service_name(path) {
+    }
+}
+
+impl<H: Handler + 'static> PluginRoutes<H> {
+    /// Hands `request` to the generated service its path names.
+    fn route_to_service<B>(
+        &mut self,
+        request: http::Request<B>,
+    ) -> BoxFuture<GrpcResponse, Infallible>
+    where
+        B: Body + Send + 'static,
+        B::Error: Into<BoxError> + Send + 'static,
+    {
+        match service_name(request.uri().path()) {
             data_server::SERVICE_NAME => self.data.call(request),
             resource_server::SERVICE_NAME => self.resource.call(request),
             diagnostics_server::SERVICE_NAME => self.diagnostics.call(request),
@@ -196,10 +211,6 @@ where
                 Some(host) if name == grpc_broker_server::SERVICE_NAME => host.broker.call(request),
                 _ => unknown_service(name),
             },
-        };
-        match deadline {
-            None => response,
-            Some(deadline) => Box::pin(deadline::limit(response, deadline)),
         }
     }
 }
