@@ -67,7 +67,6 @@ impl<T> Slot<T> {
 
 impl<P: InstanceProvider> InstanceCache<P> {
     pub(crate) fn new(provider: Arc<P>, expiry: Option<Expiry>) -> Self {
-        crate::metrics::register_all();
         InstanceCache {
             provider,
             slots: Mutex::new(HashMap::new()),

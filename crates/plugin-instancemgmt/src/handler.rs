@@ -167,6 +167,9 @@ where
         &self,
         request: CollectMetricsRequest,
     ) -> Result<CollectMetricsResult, plugin_backend::Error> {
+        // Grafana reads the instance metrics through here, so they are
+        // reported (at zero) even before the first instance exists.
+        crate::metrics::register_all();
         self.process_handler.collect_metrics(request).await
     }
 

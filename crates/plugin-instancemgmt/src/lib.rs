@@ -68,7 +68,9 @@
 //! In the default Prometheus registry, as in the Go SDK:
 //! `plugins_active_instances` (gauge: instances not yet disposed of) and
 //! `plugins_datasource_instances_total` (counter: data source instances
-//! created).
+//! created). They are registered on first use: by the first instance, or by
+//! the first `CollectMetrics` call through [`InstanceManagedHandler`],
+//! which then reports them at zero.
 
 mod app;
 mod cache;

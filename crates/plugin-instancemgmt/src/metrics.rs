@@ -5,6 +5,15 @@
 //!   a replaced instance until it is disposed;
 //! * `plugins_datasource_instances_total` (counter): data source instances
 //!   created since the process started.
+//!
+//! They are registered when the first instance is created or when metrics
+//! are first collected through an
+//! [`InstanceManagedHandler`](crate::InstanceManagedHandler), whichever
+//! comes first, rather than when the process starts as Go's `promauto`
+//! does: Grafana starts every backend plugin it has and queries few of
+//! them, and an idle plugin should not pay for what only a collection
+//! shows. Collected through the handler, as Grafana does, they read zero
+//! before any instance exists, as in Go.
 
 use std::sync::LazyLock;
 
@@ -54,8 +63,9 @@ pub(crate) fn datasource_instances_created() -> &'static IntCounter {
     &DATASOURCE_INSTANCES_CREATED
 }
 
-/// Registers both metrics now, so that they are reported (at zero) before
-/// the first instance exists, as the Go SDK's `promauto` metrics are.
+/// Registers both metrics now, so that a collection reports them (at zero)
+/// before the first instance exists, as the Go SDK's `promauto` metrics
+/// are.
 pub(crate) fn register_all() {
     LazyLock::force(&ACTIVE_INSTANCES);
     LazyLock::force(&DATASOURCE_INSTANCES_CREATED);

@@ -4,8 +4,19 @@
 //! no other test may create instances meanwhile.
 
 use chrono::TimeDelta;
-use plugin_backend::{DataSourceInstanceSettings, PluginContext};
-use plugin_instancemgmt::{DataSourceInstanceProvider, StandardInstanceManager};
+use plugin_backend::{
+    CollectMetricsRequest, DataSourceInstanceSettings, Handler, Plugin, PluginContext,
+};
+use plugin_instancemgmt::{
+    DataSourceInstanceProvider, InstanceManagedHandler, InstanceManager, StandardInstanceManager,
+};
+
+fn is_registered(name: &str) -> bool {
+    prometheus::default_registry()
+        .gather()
+        .iter()
+        .any(|family| family.name() == name)
+}
 
 fn metric(name: &str) -> f64 {
     let families = prometheus::default_registry().gather();
@@ -22,10 +33,27 @@ fn metric(name: &str) -> f64 {
 
 #[tokio::test]
 async fn active_instances_and_created_data_sources_are_counted() {
+    let handler = InstanceManagedHandler::new(InstanceManager::new(
+        DataSourceInstanceProvider::new(|_settings, _context| async { Ok(Plugin::new()) }),
+    ));
     let manager = StandardInstanceManager::new(DataSourceInstanceProvider::new(
         |settings, _context| async move { Ok(settings.id) },
     ));
-    // Registered, at zero, before any instance exists.
+    // An idle plugin registers nothing…
+    assert!(!is_registered("plugins_active_instances"));
+    assert!(!is_registered("plugins_datasource_instances_total"));
+    // … but a collection through the handler, as Grafana's, reports both at
+    // zero before any instance exists.
+    let collected = handler
+        .collect_metrics(CollectMetricsRequest::default())
+        .await
+        .unwrap();
+    let text = String::from_utf8(collected.prometheus_metrics.to_vec()).unwrap();
+    assert!(text.contains("\nplugins_active_instances 0\n"), "{text}");
+    assert!(
+        text.contains("\nplugins_datasource_instances_total 0\n"),
+        "{text}"
+    );
     assert_eq!(metric("plugins_active_instances"), 0.0);
     assert_eq!(metric("plugins_datasource_instances_total"), 0.0);
 

@@ -17,6 +17,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body::Body;
 use hyper::body::Incoming;
+use hyper::server::conn::http2::Builder;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -24,7 +25,7 @@ use plugin_backend::BoxError;
 use tokio::task::JoinSet;
 use tower_service::Service;
 
-use crate::listener::PluginListener;
+use crate::listener::{PluginListener, PluginStream};
 use crate::shutdown::Shutdown;
 
 /// How long to pause accepting after an error such as running out of file
@@ -47,7 +48,7 @@ pub(crate) async fn serve<S, B>(
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(TokioExecutor::new());
     // The timer serves hyper's keep-alive and header-read timeouts.
     builder.timer(TokioTimer::new());
     let connections = GracefulShutdown::new();
@@ -56,20 +57,7 @@ pub(crate) async fn serve<S, B>(
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok(stream) => {
-                    let connection = builder.serve_connection(
-                        TokioIo::new(stream),
-                        TowerToHyperService::new(service.clone()),
-                    );
-                    let connection = connections.watch(connection);
-                    tasks.spawn(async move {
-                        if let Err(err) = connection.await {
-                            // A host that goes away mid-call is routine, not
-                            // an error of the plugin.
-                            tracing::debug!(error = %err, "connection closed with an error");
-                        }
-                    });
-                }
+                Ok(stream) => spawn_connection(&mut tasks, &builder, &connections, stream, service.clone()),
                 Err(err) => {
                     tracing::warn!(error = %err, "accepting a connection failed");
                     tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
@@ -95,4 +83,38 @@ pub(crate) async fn serve<S, B>(
     }
     // Aborts the connections still open, with the calls they carry.
     tasks.abort_all();
+}
+
+/// Serves one accepted connection on a task of its own.
+///
+/// Kept out of the accept loop on purpose: a connection's future is a few
+/// KiB, built and moved on the stack here. Inlined, that would make every
+/// poll of the accept loop probe, and keep resident, tens of KiB of the
+/// main thread's stack, idle plugin or not.
+#[inline(never)]
+fn spawn_connection<S, B>(
+    tasks: &mut JoinSet<()>,
+    builder: &Builder<TokioExecutor>,
+    connections: &GracefulShutdown,
+    stream: PluginStream,
+    service: S,
+) where
+    S: Service<http::Request<Incoming>, Response = http::Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let connection =
+        builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+    let connection = connections.watch(connection);
+    tasks.spawn(async move {
+        if let Err(err) = connection.await {
+            // A host that goes away mid-call is routine, not an error of
+            // the plugin.
+            tracing::debug!(error = %err, "connection closed with an error");
+        }
+    });
 }

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::handshake::{HandshakeLine, HostEnvironment, NOT_A_PLUGIN_HOST_MESSAGE, Network};
 use crate::listener::{Listener, PluginListener};
 use crate::server::{self, ServeOptions, ServerKind};
-use crate::shutdown::{SignalPolicy, watch_signals};
+use crate::shutdown::{SignalPolicy, watch_signals, while_watching};
 use crate::standalone;
 
 /// Serves `handler` as the plugin `plugin_id`, the way the Go SDK's
@@ -70,6 +70,19 @@ use crate::standalone;
 /// [`datasource::manage`]: crate::datasource::manage
 /// [`app::manage`]: crate::app::manage
 pub async fn serve<H: Handler + 'static>(
+    plugin_id: &str,
+    handler: H,
+    options: ServeOptions,
+) -> Result<(), Error> {
+    // Serving's state is large (a few KiB: every layer's future). Kept on
+    // the heap, it is not copied into each caller's future and then again
+    // down the runtime's `block_on`, which would leave tens of KiB of the
+    // main thread's stack resident for the life of the process.
+    Box::pin(serve_process(plugin_id, handler, options)).await
+}
+
+/// [`serve`], unboxed.
+async fn serve_process<H: Handler + 'static>(
     plugin_id: &str,
     handler: H,
     mut options: ServeOptions,
@@ -192,19 +205,18 @@ async fn run_mode<H: Handler + 'static>(
         tracing::warn!("{warning}");
     }
     let listener = PluginListener::bind(&env).await?;
-    watch_signals(options.shutdown.clone(), SignalPolicy::Plugin)?;
+    let signals = watch_signals(options.shutdown.clone(), SignalPolicy::Plugin)?;
     let line = HandshakeLine::new(listener.network(), listener.address())
         .with_protocol_version(protocol_version);
-    tracing::debug!(network = listener.network().as_str(), address = %listener.address(), "plugin address");
     line.print()
         .map_err(|err| Error::io("printing the handshake", err))?;
-    server::run(
+    let server = server::run(
         handler,
         listener,
         ServerKind::GoPlugin,
         options.server_config(),
-    )
-    .await;
+    );
+    while_watching(server, signals).await;
     Ok(())
 }
 
@@ -222,16 +234,16 @@ async fn serve_standalone<H: Handler + 'static>(
     tracing::info!(dir = %standalone.dir.display(), address = %standalone.address, "serving standalone");
     let files = standalone.write_files()?;
     standalone::kill_running_plugin(&standalone.dir);
-    watch_signals(options.shutdown.clone(), SignalPolicy::Interactive)?;
+    let signals = watch_signals(options.shutdown.clone(), SignalPolicy::Interactive)?;
 
     let listener = PluginListener::from_tcp(standalone.listener)?;
-    server::run(
+    let server = server::run(
         handler,
         listener,
         ServerKind::Standalone,
         options.server_config(),
-    )
-    .await;
+    );
+    while_watching(server, signals).await;
     drop(files);
     // Grafana's copy is a locator pointing at this server; killing it makes
     // Grafana start the real plugin again.
@@ -243,17 +255,18 @@ async fn serve_standalone<H: Handler + 'static>(
 /// Locator mode: point Grafana at a standalone server and stay alive.
 async fn run_locator(address: &str, options: &ServeOptions) -> Result<(), Error> {
     tracing::debug!(address, "a standalone server runs; pointing Grafana at it");
-    watch_signals(options.shutdown.clone(), SignalPolicy::Interactive)?;
+    let signals = watch_signals(options.shutdown.clone(), SignalPolicy::Interactive)?;
     HandshakeLine::new(Network::Tcp, address)
         .without_certificate_field()
         .print()
         .map_err(|err| Error::io("printing the handshake", err))?;
     let mut heartbeat = tokio::time::interval(standalone::LOCATOR_HEARTBEAT);
     let stopping = options.shutdown.triggered();
-    tokio::pin!(stopping);
+    tokio::pin!(stopping, signals);
     loop {
         tokio::select! {
             () = &mut stopping => return Ok(()),
+            never = &mut signals => match never {},
             _ = heartbeat.tick() => tracing::debug!(address, "using the standalone server"),
         }
     }

@@ -12,7 +12,9 @@
 //! the terminal running Grafana reaches the whole process group, and the
 //! plugin must outlive it long enough for Grafana to shut it down in order.
 
+use std::convert::Infallible;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
@@ -96,29 +98,44 @@ pub(crate) enum SignalPolicy {
     Interactive,
 }
 
-/// Starts listening for signals; the returned task pulls `shutdown` when a
-/// stopping signal arrives.
+/// Installs the handlers of the stopping signals and returns the watch that
+/// pulls `shutdown` when one arrives.
 ///
 /// Handlers are installed before this returns, so a signal that arrives
-/// right after is not lost (nor kills the process).
-pub(crate) fn watch_signals(shutdown: Shutdown, policy: SignalPolicy) -> Result<(), Error> {
+/// right after is not lost (nor kills the process). The watch is a future
+/// that never completes: run it beside the server with [`while_watching`]
+/// rather than spawning it, so that a plugin nobody queries runs no task
+/// and keeps its idle footprint to what serving needs.
+pub(crate) fn watch_signals(
+    shutdown: Shutdown,
+    policy: SignalPolicy,
+) -> Result<impl Future<Output = Infallible> + Send, Error> {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal};
+        use signal_hook::consts::{SIGINT, SIGTERM};
 
-        let register = |kind: SignalKind, name: &str| {
-            signal(kind).map_err(|err| Error::io(format!("installing the {name} handler"), err))
+        let register = |signal, name: &str| {
+            SignalPipe::register(signal)
+                .map_err(|err| Error::io(format!("installing the {name} handler"), err))
         };
-        let mut terminate = register(SignalKind::terminate(), "SIGTERM")?;
-        let mut interrupt = register(SignalKind::interrupt(), "SIGINT")?;
-        tokio::spawn(async move {
+        let mut terminate = register(SIGTERM, "SIGTERM")?;
+        let mut interrupt = register(SIGINT, "SIGINT")?;
+        Ok(async move {
             loop {
                 tokio::select! {
-                    Some(()) = terminate.recv() => {
+                    received = terminate.recv() => {
+                        if let Err(err) = received {
+                            tracing::warn!(error = %err, "cannot wait for SIGTERM any more");
+                            return std::future::pending().await;
+                        }
                         tracing::debug!("received SIGTERM, shutting down");
                         shutdown.trigger();
                     }
-                    Some(()) = interrupt.recv() => {
+                    received = interrupt.recv() => {
+                        if let Err(err) = received {
+                            tracing::warn!(error = %err, "cannot wait for SIGINT any more");
+                            return std::future::pending().await;
+                        }
                         if policy == SignalPolicy::Interactive {
                             tracing::debug!("received SIGINT, shutting down");
                             shutdown.trigger();
@@ -126,30 +143,110 @@ pub(crate) fn watch_signals(shutdown: Shutdown, policy: SignalPolicy) -> Result<
                             tracing::trace!("received SIGINT, ignoring it: Grafana stops its plugins itself");
                         }
                     }
-                    else => return,
                 }
             }
-        });
+        })
     }
     #[cfg(not(unix))]
     {
         // Windows has no SIGTERM; Grafana stops plugins there through the
         // Shutdown call or by killing them.
-        if policy == SignalPolicy::Interactive {
-            tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    shutdown.trigger();
+        Ok(async move {
+            if policy == SignalPolicy::Interactive && tokio::signal::ctrl_c().await.is_ok() {
+                shutdown.trigger();
+            }
+            std::future::pending().await
+        })
+    }
+}
+
+/// One signal's self-pipe: signal-hook's handler writes a byte to one end
+/// of a socket pair (all a signal handler may safely do), and the runtime
+/// waits on the other.
+///
+/// This is tokio's own technique for one signal at a time; tokio's `signal`
+/// feature would also set up its registry for every signal in every
+/// runtime, at start-up, whether a plugin waits for signals or not.
+#[cfg(unix)]
+struct SignalPipe {
+    read: tokio::net::UnixStream,
+}
+
+#[cfg(unix)]
+impl SignalPipe {
+    /// Installs the handler of `signal`, from now on for the life of the
+    /// process: the signal no longer has its default action.
+    fn register(signal: std::os::raw::c_int) -> std::io::Result<SignalPipe> {
+        let (read, write) = std::os::unix::net::UnixStream::pair()?;
+        read.set_nonblocking(true)?;
+        let read = tokio::net::UnixStream::from_std(read)?;
+        signal_hook::low_level::pipe::register(signal, write)?;
+        Ok(SignalPipe { read })
+    }
+
+    /// Waits for the next delivery. Deliveries that arrived meanwhile are
+    /// drained together: they ask for the same thing.
+    async fn recv(&mut self) -> std::io::Result<()> {
+        let mut bytes = [0; 16];
+        loop {
+            self.read.readable().await?;
+            match self.read.try_read(&mut bytes) {
+                Ok(0) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the signal pipe was closed",
+                    ));
                 }
-            });
+                Ok(_) => return Ok(()),
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(err) => return Err(err),
+            }
         }
     }
-    Ok(())
+}
+
+/// Runs `work` to completion while `watch` (from [`watch_signals`]) listens.
+pub(crate) async fn while_watching<T>(
+    work: impl Future<Output = T>,
+    watch: impl Future<Output = Infallible>,
+) -> T {
+    tokio::select! {
+        output = work => output,
+        never = watch => match never {},
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_signal_pipe_wakes_once_per_burst_of_deliveries() {
+        use signal_hook::consts::SIGUSR2;
+        use signal_hook::low_level::raise;
+
+        let mut pipe = SignalPipe::register(SIGUSR2).unwrap();
+        let waiting = tokio::time::timeout(Duration::from_millis(50), pipe.recv()).await;
+        assert!(waiting.is_err(), "woke without a signal");
+
+        // Two deliveries before anyone waits ask for the same thing once.
+        raise(SIGUSR2).unwrap();
+        raise(SIGUSR2).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), pipe.recv())
+            .await
+            .expect("the signal wakes the pipe")
+            .unwrap();
+        let again = tokio::time::timeout(Duration::from_millis(50), pipe.recv()).await;
+        assert!(again.is_err(), "a burst woke the pipe twice");
+
+        raise(SIGUSR2).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), pipe.recv())
+            .await
+            .expect("a later signal wakes the pipe again")
+            .unwrap();
+    }
 
     #[tokio::test]
     async fn waiters_wake_when_the_trigger_is_pulled() {

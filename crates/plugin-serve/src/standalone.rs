@@ -35,11 +35,13 @@ pub const ADDRESS_FILE: &str = "standalone.txt";
 pub const PID_FILE: &str = "pid.txt";
 
 /// The variable that fixes a plugin's standalone address:
-/// `GF_PLUGIN_GRPC_ADDRESS_<ID>`.
+/// `GF_PLUGIN_GRPC_ADDRESS_<ID>`, the id upper-cased with `-` as `_`.
+/// (Grafana's plugin ids are ASCII, so ASCII case mapping is the whole of
+/// it, without Unicode's tables.)
 pub fn address_env_var(plugin_id: &str) -> String {
     format!(
         "GF_PLUGIN_GRPC_ADDRESS_{}",
-        plugin_id.to_uppercase().replace('-', "_")
+        plugin_id.to_ascii_uppercase().replace('-', "_")
     )
 }
 

@@ -605,6 +605,16 @@ async fn every_service_answers_over_the_unix_socket() -> TestResult {
         text.contains("grpc_server_handling_seconds_bucket"),
         "metrics lack the histogram"
     );
+    // Registered on first use, and still reported: the handler middleware's
+    // request count and instance management's gauge.
+    ensure!(
+        text.contains(r#"grafana_plugin_request_total{endpoint="queryData",status="ok",status_source="plugin"} 1"#),
+        "metrics lack the plugin request count:\n{text}"
+    );
+    ensure!(
+        text.contains("\nplugins_active_instances 1\n"),
+        "metrics lack the active instances:\n{text}"
+    );
 
     let mut stream = stream_client::StreamClient::new(channel.clone());
     let subscribed = stream

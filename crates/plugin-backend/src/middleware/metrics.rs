@@ -7,9 +7,13 @@
 //! * `grafana_plugin_request_total`, a counter (the Go SDK's name), and
 //! * `grafana_plugin_request_duration_seconds`, a histogram.
 //!
-//! [`MetricsLayer::new`] registers them once in the process's default
-//! registry, the one the `CollectMetrics` endpoint exposes to Grafana;
-//! [`MetricsLayer::with_registry`] uses another registry.
+//! [`MetricsLayer::new`] uses the process's default registry, the one the
+//! `CollectMetrics` endpoint exposes to Grafana, and registers them there
+//! on the first request: a plugin Grafana starts but never queries does
+//! not pay for them, and nothing is lost, because a labelled family shows
+//! up in the exposition only once it has a sample anyway.
+//! [`MetricsLayer::with_registry`] registers them in another registry at
+//! once.
 
 use std::future::Future;
 use std::sync::{Arc, LazyLock};
@@ -82,15 +86,16 @@ impl RequestMetrics {
     }
 }
 
-/// The collectors in the default registry, created and registered once.
-static DEFAULT_METRICS: LazyLock<Option<Arc<RequestMetrics>>> = LazyLock::new(|| {
+/// The collectors in the default registry, created and registered once, on
+/// first use.
+static DEFAULT_METRICS: LazyLock<Option<RequestMetrics>> = LazyLock::new(|| {
     let metrics = RequestMetrics::new().and_then(|metrics| {
         metrics
             .register(prometheus::default_registry())
             .map(|()| metrics)
     });
     match metrics {
-        Ok(metrics) => Some(Arc::new(metrics)),
+        Ok(metrics) => Some(metrics),
         Err(error) => {
             tracing::warn!(%error, "cannot register plugin request metrics; they are disabled");
             None
@@ -98,20 +103,42 @@ static DEFAULT_METRICS: LazyLock<Option<Arc<RequestMetrics>>> = LazyLock::new(||
     }
 });
 
+/// Which collectors a layer records into.
+#[derive(Debug, Clone)]
+enum Collectors {
+    /// The default registry's ([`DEFAULT_METRICS`]), registered on the
+    /// first request.
+    Default,
+    /// Collectors already registered in a registry of the plugin's choice.
+    Registered(Arc<RequestMetrics>),
+}
+
+impl Collectors {
+    /// The collectors to record into; `None` if they could not be
+    /// registered.
+    fn get(&self) -> Option<&RequestMetrics> {
+        match self {
+            Collectors::Default => DEFAULT_METRICS.as_ref(),
+            Collectors::Registered(metrics) => Some(metrics),
+        }
+    }
+}
+
 /// A [`Layer`] adding [`Metrics`] to a handler.
 #[derive(Debug, Clone)]
 pub struct MetricsLayer {
-    metrics: Option<Arc<RequestMetrics>>,
+    metrics: Collectors,
 }
 
 impl MetricsLayer {
-    /// Metrics in the process's default registry.
+    /// Metrics in the process's default registry, registered there on the
+    /// first request.
     ///
     /// If the metric names are taken there already (by other code), the
     /// layer logs a warning and records nothing rather than failing.
     pub fn new() -> Self {
         MetricsLayer {
-            metrics: DEFAULT_METRICS.clone(),
+            metrics: Collectors::Default,
         }
     }
 
@@ -120,7 +147,7 @@ impl MetricsLayer {
         let metrics = RequestMetrics::new()?;
         metrics.register(registry)?;
         Ok(MetricsLayer {
-            metrics: Some(Arc::new(metrics)),
+            metrics: Collectors::Registered(Arc::new(metrics)),
         })
     }
 }
@@ -147,7 +174,7 @@ impl<H> Layer<H> for MetricsLayer {
 #[derive(Debug, Clone)]
 pub struct Metrics<H> {
     inner: H,
-    metrics: Option<Arc<RequestMetrics>>,
+    metrics: Collectors,
 }
 
 impl<H> Metrics<H> {
@@ -163,7 +190,7 @@ impl<H> Metrics<H> {
         F: Future<Output = T>,
         T: Observe,
     {
-        let Some(metrics) = &self.metrics else {
+        let Some(metrics) = self.metrics.get() else {
             return inner.await;
         };
         let mut recorder = CancellationRecorder {
