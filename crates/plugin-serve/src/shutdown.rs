@@ -121,28 +121,35 @@ pub(crate) fn watch_signals(
         let mut terminate = register(SIGTERM, "SIGTERM")?;
         let mut interrupt = register(SIGINT, "SIGINT")?;
         Ok(async move {
+            // A pipe that fails (it cannot, short of the process running
+            // out of resources) stops being watched; the other one goes on.
+            let (mut terminate_open, mut interrupt_open) = (true, true);
             loop {
                 tokio::select! {
-                    received = terminate.recv() => {
-                        if let Err(err) = received {
+                    received = terminate.recv(), if terminate_open => match received {
+                        Ok(()) => {
+                            tracing::debug!("received SIGTERM, shutting down");
+                            shutdown.trigger();
+                        }
+                        Err(err) => {
                             tracing::warn!(error = %err, "cannot wait for SIGTERM any more");
-                            return std::future::pending().await;
+                            terminate_open = false;
                         }
-                        tracing::debug!("received SIGTERM, shutting down");
-                        shutdown.trigger();
-                    }
-                    received = interrupt.recv() => {
-                        if let Err(err) = received {
-                            tracing::warn!(error = %err, "cannot wait for SIGINT any more");
-                            return std::future::pending().await;
-                        }
-                        if policy == SignalPolicy::Interactive {
+                    },
+                    received = interrupt.recv(), if interrupt_open => match received {
+                        Ok(()) if policy == SignalPolicy::Interactive => {
                             tracing::debug!("received SIGINT, shutting down");
                             shutdown.trigger();
-                        } else {
+                        }
+                        Ok(()) => {
                             tracing::trace!("received SIGINT, ignoring it: Grafana stops its plugins itself");
                         }
-                    }
+                        Err(err) => {
+                            tracing::warn!(error = %err, "cannot wait for SIGINT any more");
+                            interrupt_open = false;
+                        }
+                    },
+                    else => return std::future::pending().await,
                 }
             }
         })
