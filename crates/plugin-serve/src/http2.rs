@@ -34,71 +34,15 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 
 /// Serves `service` on every connection `listener` accepts, until
 /// `shutdown` is triggered; then drains for at most `drain_timeout`.
-pub(crate) async fn serve<S, B>(
-    listener: PluginListener,
+pub(crate) struct Server<S> {
     service: S,
-    shutdown: &Shutdown,
-    drain_timeout: Duration,
-) where
-    S: Service<http::Request<Incoming>, Response = http::Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-{
-    let mut builder = Builder::new(TokioExecutor::new());
-    // The timer serves hyper's keep-alive and header-read timeouts.
-    builder.timer(TokioTimer::new());
-    let connections = GracefulShutdown::new();
-    let mut tasks = JoinSet::new();
-
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(stream) => spawn_connection(&mut tasks, &builder, &connections, stream, service.clone()),
-                Err(err) => {
-                    tracing::warn!(error = %err, "accepting a connection failed");
-                    tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
-                }
-            },
-            // Reaps connections that have closed.
-            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-            () = shutdown.triggered() => break,
-        }
-    }
-
-    // Dropping the listener stops accepting and removes a unix socket's
-    // file.
-    drop(listener);
-    if tokio::time::timeout(drain_timeout, connections.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            timeout_ms = drain_timeout.as_millis() as u64,
-            "requests still running at the end of the shutdown timeout; stopping without them"
-        );
-    }
-    // Aborts the connections still open, with the calls they carry.
-    tasks.abort_all();
+    builder: Builder<TokioExecutor>,
+    connections: GracefulShutdown,
+    tasks: JoinSet<()>,
 }
 
-/// Serves one accepted connection on a task of its own.
-///
-/// Kept out of the accept loop on purpose: a connection's future is a few
-/// KiB, built and moved on the stack here. Inlined, that would make every
-/// poll of the accept loop probe, and keep resident, tens of KiB of the
-/// main thread's stack, idle plugin or not.
-#[inline(never)]
-fn spawn_connection<S, B>(
-    tasks: &mut JoinSet<()>,
-    builder: &Builder<TokioExecutor>,
-    connections: &GracefulShutdown,
-    stream: PluginStream,
-    service: S,
-) where
+impl<S, B> Server<S>
+where
     S: Service<http::Request<Incoming>, Response = http::Response<B>, Error = Infallible>
         + Clone
         + Send
@@ -107,14 +51,75 @@ fn spawn_connection<S, B>(
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    let connection =
-        builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-    let connection = connections.watch(connection);
-    tasks.spawn(async move {
-        if let Err(err) = connection.await {
-            // A host that goes away mid-call is routine, not an error of
-            // the plugin.
-            tracing::debug!(error = %err, "connection closed with an error");
+    /// A server answering every call with `service`.
+    pub(crate) fn new(service: S) -> Self {
+        let mut builder = Builder::new(TokioExecutor::new());
+        // The timer serves hyper's keep-alive and header-read timeouts.
+        builder.timer(TokioTimer::new());
+        Server {
+            service,
+            builder,
+            connections: GracefulShutdown::new(),
+            tasks: JoinSet::new(),
         }
-    });
+    }
+
+    /// Accepts connections on `listener` until `shutdown` is triggered, then
+    /// drains for at most `drain_timeout`.
+    pub(crate) async fn serve(
+        mut self,
+        listener: PluginListener,
+        shutdown: &Shutdown,
+        drain_timeout: Duration,
+    ) {
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(stream) => self.spawn_connection(stream),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "accepting a connection failed");
+                        tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                    }
+                },
+                // Reaps connections that have closed.
+                Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}
+                () = shutdown.triggered() => break,
+            }
+        }
+
+        // Dropping the listener stops accepting and removes a unix socket's
+        // file.
+        drop(listener);
+        if tokio::time::timeout(drain_timeout, self.connections.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                timeout_ms = drain_timeout.as_millis() as u64,
+                "requests still running at the end of the shutdown timeout; stopping without them"
+            );
+        }
+        // Aborts the connections still open, with the calls they carry.
+        self.tasks.abort_all();
+    }
+
+    /// Serves one accepted connection on a task of its own.
+    ///
+    /// Kept out of the accept loop on purpose: a connection's future is a
+    /// few KiB, built and moved on the stack here. Inlined, that would make
+    /// every poll of the accept loop probe, and keep resident, tens of KiB
+    /// of the main thread's stack, idle plugin or not.
+    #[inline(never)]
+    fn spawn_connection(&mut self, stream: PluginStream) {
+        let service = TowerToHyperService::new(self.service.clone());
+        let connection = self.builder.serve_connection(TokioIo::new(stream), service);
+        let connection = self.connections.watch(connection);
+        self.tasks.spawn(async move {
+            if let Err(err) = connection.await {
+                // A host that goes away mid-call is routine, not an error of
+                // the plugin.
+                tracing::debug!(error = %err, "connection closed with an error");
+            }
+        });
+    }
 }

@@ -246,5 +246,7 @@ pub(crate) async fn run<H: Handler + 'static>(
     // Metrics outermost, so they time everything the server does for a call.
     let service = GrpcMetricsLayer.layer(TraceContextLayer::default().layer(routes));
 
-    http2::serve(listener, service, &shutdown, shutdown_timeout).await;
+    http2::Server::new(service)
+        .serve(listener, &shutdown, shutdown_timeout)
+        .await;
 }
