@@ -43,6 +43,5 @@ where
     let process_handler = options.process_handler.clone();
     let manager = InstanceManager::new(AppInstanceProvider::new(factory));
     let handler = InstanceManagedHandler::new(manager).with_process_handler(process_handler);
-    // Boxed for the reason given in `serve`: the caller's future stays small.
-    Box::pin(crate::manage::manage(plugin_id, handler, options)).await
+    crate::manage::manage(plugin_id, handler, options).await
 }

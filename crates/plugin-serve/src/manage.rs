@@ -7,6 +7,8 @@
 //! What one call does is documented on [`serve`].
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use plugin_backend::{Handler, Plugin};
@@ -340,16 +342,16 @@ impl fmt::Debug for ManageOptions {
 }
 
 /// Wraps an instance-managed handler in the SDK's default middleware and
-/// serves it.
-pub(crate) async fn manage<H: Handler + 'static>(
+/// serves it; boxed for the reason given in [`serve`], once for both
+/// `datasource::manage` and `app::manage`.
+pub(crate) fn manage<H: Handler + 'static>(
     plugin_id: &str,
     handler: H,
     options: ManageOptions,
-) -> Result<(), Error> {
-    serve(
+) -> Pin<Box<impl Future<Output = Result<(), Error>>>> {
+    Box::pin(serve_process(
         plugin_id,
         crate::middleware::with_default_middleware(handler),
         options.serve,
-    )
-    .await
+    ))
 }
