@@ -11,6 +11,7 @@ mod demo;
 mod frame;
 mod package;
 mod proto;
+mod readme;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ commands:
   package DIR [--target T]... [--debug]
                       build a plugin's binaries (release unless --debug) and
                       write dist/<id>/ and dist/<id>-<version>.zip
+  readme              build the README's example as a new crate that depends
+                      only on grafana-plugin
   bench [--quick]     the same workloads on this SDK and on grafana-plugin-sdk
                       0.5 (benches/compare), figures for docs/benchmarks.md
 ";
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         "proto" => proto::run(rest),
         "frame" => frame::run(rest),
         "package" => package::run(rest),
+        "readme" => readme::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

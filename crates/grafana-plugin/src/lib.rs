@@ -1,0 +1,111 @@
+//! Write Grafana backend plugins in Rust: the one crate a plugin depends on.
+//!
+//! Grafana starts a backend plugin as a child process and calls it over
+//! gRPC. This crate gives a plugin everything it needs to answer: the
+//! handler traits and SDK types ([`backend`]), data frames ([`data`]), one
+//! instance per data source ([`instancemgmt`]), serving ([`serve`]) and,
+//! behind features, outgoing HTTP ([`httpclient`]), resources ([`resource`])
+//! and a test kit ([`testkit`]). A data source in full:
+//!
+//! ```no_run
+//! use grafana_plugin::prelude::*;
+//!
+//! struct Constant(f64);
+//!
+//! impl QueryDataHandler for Constant {
+//!     async fn query_data(&self, request: QueryDataRequest) -> Result<QueryDataResponse, Error> {
+//!         let frame = || Frame::new("constant").with_field(Field::new("value", vec![self.0]));
+//!         Ok(request.queries.iter().map(|q| (q.ref_id.clone(), DataResponse::from(frame()))).collect())
+//!     }
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     grafana_plugin::run(grafana_plugin::datasource::manage(
+//!         "acme-constant-datasource",
+//!         |_settings, _context| async { Ok(Plugin::new().with_query_data(Constant(1.0))) },
+//!         ManageOptions::new().with_build_info(build_info!()),
+//!     ))
+//! }
+//! ```
+//!
+//! Each layer is also a crate of its own (`plugin-backend`, `plugin-data`,
+//! …) for those who want only one; this crate re-exports them whole, so
+//! `grafana_plugin::backend::Plugin` and `plugin_backend::Plugin` are the
+//! same type and the versions always match.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `httpclient` | yes | [`httpclient`]: outgoing HTTP configured from data source settings |
+//! | `resource` | yes | [`resource`]: CallResource served by any tower HTTP service |
+//! | `axum` | | [`axum`] re-exported, for resources served by an `axum::Router` |
+//! | `secure-socks-proxy` | | outgoing HTTP through Grafana's private data source connect proxy |
+//! | `otel` | | OpenTelemetry traces exported to Grafana's OTLP endpoint |
+//! | `pprof` | | CPU profiles over HTTP on localhost |
+//! | `chrono`, `time` | | those crates' date-times as frame time values |
+//! | `testkit` | | [`testkit`]: start the plugin the way Grafana does, in tests |
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+use std::future::Future;
+use std::process::ExitCode;
+
+pub use plugin_backend as backend;
+pub use plugin_data as data;
+#[cfg(feature = "httpclient")]
+#[cfg_attr(docsrs, doc(cfg(feature = "httpclient")))]
+pub use plugin_httpclient as httpclient;
+pub use plugin_instancemgmt as instancemgmt;
+pub use plugin_proto as proto;
+#[cfg(feature = "resource")]
+#[cfg_attr(docsrs, doc(cfg(feature = "resource")))]
+pub use plugin_resource as resource;
+pub use plugin_serve as serve;
+pub use plugin_serve::{app, build_info, datasource};
+#[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+pub use plugin_testkit as testkit;
+
+// The third-party crates whose types appear in the SDK's API.
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use axum;
+pub use bytes;
+pub use http;
+pub use serde;
+pub use serde_json;
+pub use tokio;
+pub use tracing;
+
+pub mod prelude;
+
+/// Runs a plugin's serving future, usually
+/// [`datasource::manage`] or [`app::manage`], on a multi-threaded tokio
+/// runtime, and turns its outcome into the process's exit code.
+///
+/// This is what a plugin's `main` needs and what `#[tokio::main]` would do,
+/// without the plugin depending on tokio itself. A failure is printed on
+/// stderr, where Grafana logs it, and exits with status 1, as a Go plugin
+/// does when `datasource.Manage` returns an error.
+pub fn run<F>(serving: F) -> ExitCode
+where
+    F: Future<Output = Result<(), serve::Error>>,
+{
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: starting the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serving) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
