@@ -80,6 +80,7 @@
 //! | [`InProcessPlugin`] | in-process mode: serves a handler with plugin-serve's own server on a unix socket in a temporary directory (TCP on 127.0.0.1 elsewhere), connects, checks health, and shuts down gracefully |
 //! | [`PluginClient`] | every RPC Grafana makes, SDK types in and out: [`query_data`](PluginClient::query_data) (frames decoded by each response's `format`), [`query_chunked_data`](PluginClient::query_chunked_data) (chunks assembled by frame id), [`call_resource`](PluginClient::call_resource) (the response stream collected), [`check_health`](PluginClient::check_health), [`collect_metrics`](PluginClient::collect_metrics), the three stream calls ([`run_stream`](PluginClient::run_stream) gives a [`PacketStream`]), admission and conversion |
 //! | [`PluginLog`] | the plugin's stderr, kept line by line; [`LogEntry`] parses hclog JSON lines |
+//! | [`fixtures`] | frames defined identically in the Go interop suite, e.g. [`fixtures::all_field_types`] |
 //! | [`golden`] | `.golden.txt` / `.golden.jsonc` files in the Go SDK's formats; `UPDATE_GOLDEN=1` rewrites them |
 //! | [`MemoryUsage`] | resident and peak memory of a running plugin (Linux) |
 //!
@@ -96,6 +97,7 @@
 mod chunks;
 mod client;
 mod error;
+pub mod fixtures;
 pub mod golden;
 mod handshake;
 mod in_process;
