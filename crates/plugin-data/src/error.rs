@@ -59,4 +59,46 @@ pub enum Error {
     /// An I/O error while reading or writing a file.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// A row, or a list of field names, does not have one entry per field
+    /// ([`FrameBuilder`](crate::builder::FrameBuilder)).
+    #[error("expected {expected} values, one per field, but got {actual}")]
+    FieldCount {
+        /// The number of fields.
+        expected: usize,
+        /// The number of values given.
+        actual: usize,
+    },
+    /// A value does not fit the type of the field it is written to.
+    #[error("field {field}: a {actual} value does not fit a {expected} field")]
+    ValueType {
+        /// The index of the field.
+        field: usize,
+        /// The field's type, as the Go SDK names it (`[]float64`, `[]*string`, ...).
+        expected: String,
+        /// The kind of value given (`int`, `string`, `null`, ...), or `int 300` when an integer
+        /// is out of the field's range.
+        actual: String,
+    },
+    /// A field or row index past the end.
+    #[error("{what} index {index} is out of range (len {len})")]
+    IndexOutOfRange {
+        /// `field` or `row`.
+        what: &'static str,
+        /// The index given.
+        index: usize,
+        /// The number of fields or rows.
+        len: usize,
+    },
+    /// Strings or JSON of one field total more than Arrow's 32-bit offsets can address (2 GiB).
+    #[error("field {0}: values exceed 2 GiB of text")]
+    ValuesTooLarge(usize),
+    /// A [`FieldConverter`](crate::builder::FieldConverter) rejected its input.
+    #[error("field {field}: conversion failed: {source}")]
+    InputConversion {
+        /// The index of the field.
+        field: usize,
+        /// The converter's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }

@@ -40,6 +40,7 @@
 //! |---|---|---|
 //! | `chrono` | no | `chrono::DateTime<Utc>`, `DateTime<FixedOffset>` and `NaiveDateTime` (as UTC) as time values |
 //! | `time` | no | `time::OffsetDateTime` and `time::UtcDateTime` as time values |
+//! | `derive` | no | `#[derive(ToFrame)]` ([`to_frame`]), from the `plugin-data-derive` crate |
 //!
 //! `std::time::SystemTime` values and nanosecond `i64`s ([`FieldValues::time_nanos`]) always work.
 //!
@@ -47,15 +48,41 @@
 //!
 //! * [`golden`]: the Go SDK's golden-file formats (`.txt` with base64 Arrow frames, `.jsonc`
 //!   with DataResponse JSON), read and write, plus file sniffing for `cargo xtask frame`.
-//! * [`convert`]: long ↔ wide time-series conversions.
+//! * [`convert`]: long ↔ wide time-series conversions and wide field sorting, with the Go
+//!   SDK's rules (`LongToWide`, `WideToLong`, `SortWideFrameFields`).
+//! * [`builder`]: row-wise building: [`FrameBuilder`](builder::FrameBuilder) (typed, checked
+//!   rows and cells; Go `NewFrameOfFieldTypes`/`AppendRow`/`Set`) and
+//!   [`FrameInputConverter`](builder::FrameInputConverter) (rows of raw input through
+//!   per-field converters).
+//! * [`to_frame`]: [`ToFrame`], a frame from a list of structs, column by column; derive it
+//!   with feature `derive`.
+//!
+//! ```
+//! use plugin_data::builder::{FieldSpec, FrameBuilder};
+//! use plugin_data::{CellValue, FieldType};
+//!
+//! // Rows of dynamic values, each checked against its field's type.
+//! let mut rows = FrameBuilder::of_field_types([
+//!     FieldSpec::new(FieldType::String),
+//!     FieldSpec::nullable(FieldType::Int64),
+//! ])
+//! .with_field_names(["host", "errors"])?;
+//! rows.append_row(&["a".into(), 3_i64.into()])?;
+//! rows.append_row(&["b".into(), CellValue::Null])?;
+//! assert!(rows.append_row(&["c".into()]).is_err()); // one value short
+//! assert_eq!(rows.build()?.num_rows()?, 2);
+//! # Ok::<(), plugin_data::Error>(())
+//! ```
 //!
 //! # Copies
 //!
 //! A `Vec<T>` of numbers becomes a field without copying: the allocation moves into the Arrow
 //! buffer. Encoding to Arrow IPC copies each column exactly once, into the output buffer.
-//! Existing Arrow arrays are wrapped as they are ([`Field::try_from_array`]).
+//! Existing Arrow arrays are wrapped as they are ([`Field::try_from_array`]). The row builder
+//! and [`ToFrame`] collect each column straight into the buffers its Arrow array is made of.
 
 mod arrow;
+pub mod builder;
 mod config;
 pub mod convert;
 mod error;
@@ -67,6 +94,7 @@ mod json;
 mod meta;
 mod string_enum;
 mod table;
+pub mod to_frame;
 
 pub use config::{
     DataLink, EnumFieldConfig, FieldConfig, FieldTypeConfig, InternalDataLink, LinkTimeRange,
@@ -74,12 +102,18 @@ pub use config::{
     ValueMapping, ValueMappingResult,
 };
 pub use error::Error;
-pub use field::{CellValue, EnumIndex, Field, FieldElement, FieldType, FieldValues, Labels};
+pub use field::{
+    CellValue, EnumIndex, Field, FieldElement, FieldType, FieldValues, Labels, OwnedCellValue,
+};
 pub use frame::{Frame, FrameInclude};
 pub use meta::{
     DataTopic, FrameMeta, FrameType, FrameTypeKind, FrameTypeVersion, InspectType, Notice,
     NoticeSeverity, QueryStat, VisType,
 };
+/// `#[derive(ToFrame)]`: see [`to_frame`] for the attributes (feature `derive`).
+#[cfg(feature = "derive")]
+pub use plugin_data_derive::ToFrame;
+pub use to_frame::ToFrame;
 
 /// Re-exported arrow-rs crates, so users build arrays with the same versions this crate uses.
 pub mod arrow_reexport {

@@ -111,3 +111,191 @@ impl fmt::Display for CellValue<'_> {
         }
     }
 }
+
+impl CellValue<'_> {
+    /// An owned copy of the value (strings and JSON are copied).
+    pub fn to_owned_value(&self) -> OwnedCellValue {
+        match *self {
+            CellValue::Null => OwnedCellValue::Null,
+            CellValue::Int(v) => OwnedCellValue::Int(v),
+            CellValue::UInt(v) => OwnedCellValue::UInt(v),
+            CellValue::Float32(v) => OwnedCellValue::Float32(v),
+            CellValue::Float64(v) => OwnedCellValue::Float64(v),
+            CellValue::Bool(v) => OwnedCellValue::Bool(v),
+            CellValue::String(v) => OwnedCellValue::String(v.to_owned()),
+            CellValue::Time(v) => OwnedCellValue::Time(v),
+            CellValue::Json(v) => OwnedCellValue::Json(v.to_vec()),
+            CellValue::Enum(v) => OwnedCellValue::Enum(v),
+        }
+    }
+
+    /// The name of the value's kind, for error messages (`int`, `string`, `null`, ...).
+    pub(crate) fn kind_name(&self) -> &'static str {
+        match self {
+            CellValue::Null => "null",
+            CellValue::Int(_) => "int",
+            CellValue::UInt(_) => "uint",
+            CellValue::Float32(_) => "float32",
+            CellValue::Float64(_) => "float64",
+            CellValue::Bool(_) => "bool",
+            CellValue::String(_) => "string",
+            CellValue::Time(_) => "time",
+            CellValue::Json(_) => "json",
+            CellValue::Enum(_) => "enum",
+        }
+    }
+}
+
+/// An owned [`CellValue`]: what a [`FieldConverter`](crate::builder::FieldConverter) produces
+/// when it makes new strings or JSON rather than borrowing them from its input.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub enum OwnedCellValue {
+    /// A null (only in nullable fields).
+    #[default]
+    Null,
+    /// A signed integer of any width.
+    Int(i64),
+    /// An unsigned integer of any width.
+    UInt(u64),
+    /// A `float32` value.
+    Float32(f32),
+    /// A `float64` value.
+    Float64(f64),
+    /// A boolean.
+    Bool(bool),
+    /// A string.
+    String(String),
+    /// A time, as nanoseconds since the Unix epoch.
+    Time(i64),
+    /// Raw JSON text.
+    Json(Vec<u8>),
+    /// An enum index.
+    Enum(u16),
+}
+
+impl OwnedCellValue {
+    /// The value, borrowed.
+    pub fn as_cell(&self) -> CellValue<'_> {
+        match self {
+            OwnedCellValue::Null => CellValue::Null,
+            OwnedCellValue::Int(v) => CellValue::Int(*v),
+            OwnedCellValue::UInt(v) => CellValue::UInt(*v),
+            OwnedCellValue::Float32(v) => CellValue::Float32(*v),
+            OwnedCellValue::Float64(v) => CellValue::Float64(*v),
+            OwnedCellValue::Bool(v) => CellValue::Bool(*v),
+            OwnedCellValue::String(v) => CellValue::String(v),
+            OwnedCellValue::Time(v) => CellValue::Time(*v),
+            OwnedCellValue::Json(v) => CellValue::Json(v),
+            OwnedCellValue::Enum(v) => CellValue::Enum(*v),
+        }
+    }
+}
+
+impl From<CellValue<'_>> for OwnedCellValue {
+    fn from(value: CellValue<'_>) -> Self {
+        value.to_owned_value()
+    }
+}
+
+impl From<String> for OwnedCellValue {
+    fn from(value: String) -> Self {
+        OwnedCellValue::String(value)
+    }
+}
+
+// `From` for the Rust types a field holds, so rows read naturally:
+// `builder.append_row(&[1.5.into(), "a".into(), None::<i64>.into()])`.
+macro_rules! cell_from {
+    ($($ty:ty => $variant:ident),* $(,)?) => {$(
+        impl From<$ty> for CellValue<'_> {
+            fn from(value: $ty) -> Self {
+                CellValue::$variant(value.into())
+            }
+        }
+        impl From<$ty> for OwnedCellValue {
+            fn from(value: $ty) -> Self {
+                OwnedCellValue::$variant(value.into())
+            }
+        }
+    )*};
+}
+
+cell_from! {
+    i8 => Int, i16 => Int, i32 => Int, i64 => Int,
+    u8 => UInt, u16 => UInt, u32 => UInt, u64 => UInt,
+    f32 => Float32, f64 => Float64, bool => Bool,
+}
+
+impl From<crate::field::EnumIndex> for CellValue<'_> {
+    fn from(value: crate::field::EnumIndex) -> Self {
+        CellValue::Enum(value.0)
+    }
+}
+
+impl From<crate::field::EnumIndex> for OwnedCellValue {
+    fn from(value: crate::field::EnumIndex) -> Self {
+        OwnedCellValue::Enum(value.0)
+    }
+}
+
+impl<'a> From<&'a str> for CellValue<'a> {
+    fn from(value: &'a str) -> Self {
+        CellValue::String(value)
+    }
+}
+
+impl<'a> From<&'a String> for CellValue<'a> {
+    fn from(value: &'a String) -> Self {
+        CellValue::String(value)
+    }
+}
+
+impl From<&str> for OwnedCellValue {
+    fn from(value: &str) -> Self {
+        OwnedCellValue::String(value.to_owned())
+    }
+}
+
+macro_rules! cell_from_time {
+    ($($(#[$cfg:meta])* $ty:ty),* $(,)?) => {$(
+        $(#[$cfg])*
+        impl From<$ty> for CellValue<'_> {
+            fn from(value: $ty) -> Self {
+                CellValue::Time(crate::field::TimeElement::unix_nanos(&value))
+            }
+        }
+        $(#[$cfg])*
+        impl From<$ty> for OwnedCellValue {
+            fn from(value: $ty) -> Self {
+                OwnedCellValue::Time(crate::field::TimeElement::unix_nanos(&value))
+            }
+        }
+    )*};
+}
+
+cell_from_time!(
+    std::time::SystemTime,
+    #[cfg(feature = "chrono")]
+    chrono::DateTime<chrono::Utc>,
+    #[cfg(feature = "chrono")]
+    chrono::DateTime<chrono::FixedOffset>,
+    #[cfg(feature = "chrono")]
+    chrono::NaiveDateTime,
+    #[cfg(feature = "time")]
+    time::OffsetDateTime,
+    #[cfg(feature = "time")]
+    time::UtcDateTime,
+);
+
+impl<'a, T: Into<CellValue<'a>>> From<Option<T>> for CellValue<'a> {
+    fn from(value: Option<T>) -> Self {
+        value.map_or(CellValue::Null, Into::into)
+    }
+}
+
+impl<T: Into<OwnedCellValue>> From<Option<T>> for OwnedCellValue {
+    fn from(value: Option<T>) -> Self {
+        value.map_or(OwnedCellValue::Null, Into::into)
+    }
+}

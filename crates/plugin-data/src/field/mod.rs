@@ -7,11 +7,11 @@ mod values;
 
 use arrow_array::{Array, ArrayRef};
 
-pub use cell::CellValue;
+pub use cell::{CellValue, OwnedCellValue};
 pub use labels::Labels;
 pub use types::FieldType;
-pub(crate) use values::normalize_array;
 pub use values::{EnumIndex, FieldElement, FieldValues};
+pub(crate) use values::{TimeElement, normalize_array};
 
 use crate::config::FieldConfig;
 use crate::error::Error;

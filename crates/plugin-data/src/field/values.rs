@@ -459,7 +459,7 @@ fn system_time_nanos(time: &SystemTime) -> i64 {
 }
 
 /// A value that is an instant in time, stored as nanoseconds since the Unix epoch.
-trait TimeElement {
+pub(crate) trait TimeElement {
     fn unix_nanos(&self) -> i64;
 }
 
