@@ -21,13 +21,14 @@ use crate::manage::ManageOptions;
 /// use plugin_serve::ManageOptions;
 ///
 /// #[tokio::main]
-/// async fn main() -> Result<(), plugin_serve::Error> {
-///     plugin_serve::app::manage(
+/// async fn main() -> std::process::ExitCode {
+///     let served = plugin_serve::app::manage(
 ///         "my-org-app",
 ///         |_settings, _context| async move { Ok(Plugin::new()) },
 ///         ManageOptions::new(),
 ///     )
-///     .await
+///     .await;
+///     plugin_serve::exit_code(served)
 /// }
 /// ```
 pub async fn manage<F, Fut, I>(

@@ -17,7 +17,9 @@ use crate::manage::ManageOptions;
 /// The instance is any [`Handler`], usually a [`Plugin`](plugin_backend::Plugin)
 /// with the capabilities the data source has. Calls are wrapped in the
 /// SDK's default middleware. Everything else is as [`serve`](crate::serve)
-/// describes, including the exit with status 1 when run by hand.
+/// describes, including [`Error::NotStartedByGrafana`] when run by hand,
+/// which [`exit_code`](crate::exit_code) turns into go-plugin's message and
+/// status 1.
 ///
 /// ```no_run
 /// use plugin_backend::{
@@ -36,15 +38,16 @@ use crate::manage::ManageOptions;
 /// }
 ///
 /// #[tokio::main]
-/// async fn main() -> Result<(), plugin_serve::Error> {
-///     plugin_serve::datasource::manage(
+/// async fn main() -> std::process::ExitCode {
+///     let served = plugin_serve::datasource::manage(
 ///         "my-org-database-datasource",
 ///         |settings, _context| async move {
 ///             Ok(Plugin::new().with_check_health(Database { url: settings.url.clone() }))
 ///         },
 ///         ManageOptions::new().with_build_info(build_info!()),
 ///     )
-///     .await
+///     .await;
+///     plugin_serve::exit_code(served)
 /// }
 /// ```
 pub async fn manage<F, Fut, I>(

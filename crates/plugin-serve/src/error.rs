@@ -2,6 +2,7 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use plugin_backend::BoxError;
 
@@ -13,12 +14,13 @@ use plugin_backend::BoxError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The go-plugin magic cookie is missing: the binary was not started by
-    /// Grafana. The entry points print [`NOT_A_PLUGIN_HOST_MESSAGE`] and exit
-    /// with status 1 instead of returning this.
+    /// The go-plugin magic cookie is missing: the binary was run by hand,
+    /// not started by Grafana. Its message is go-plugin's
+    /// ([`NOT_A_PLUGIN_HOST_MESSAGE`]); print it and exit with status 1, as
+    /// a Go plugin does ([`exit_code`](crate::exit_code)).
     ///
     /// [`NOT_A_PLUGIN_HOST_MESSAGE`]: crate::handshake::NOT_A_PLUGIN_HOST_MESSAGE
-    #[error("this binary is a Grafana plugin and must be started by Grafana")]
+    #[error("{}", crate::handshake::NOT_A_PLUGIN_HOST_MESSAGE)]
     NotStartedByGrafana,
 
     /// An environment variable set by the host (or the developer) has a
@@ -86,6 +88,40 @@ impl Error {
             name: name.to_owned(),
             value: value.to_owned(),
             reason: reason.into(),
+        }
+    }
+}
+
+/// The process's exit status for what an entry point returned, the error
+/// printed on stderr first: what a Go plugin's `main` does with the error
+/// `backend.Manage` returns.
+///
+/// | served | stderr | status |
+/// |---|---|---|
+/// | `Ok(())`: stopped on request, or answered `-buildinfo` / `-version` | nothing | 0 |
+/// | [`Error::NotStartedByGrafana`]: run by hand | go-plugin's explanation | 1 |
+/// | any other error | the error | 1 |
+///
+/// ```no_run
+/// # use plugin_backend::Plugin;
+/// # use plugin_serve::ServeOptions;
+/// #[tokio::main]
+/// async fn main() -> std::process::ExitCode {
+///     let served = plugin_serve::serve("my-app", Plugin::new(), ServeOptions::new()).await;
+///     plugin_serve::exit_code(served)
+/// }
+/// ```
+///
+/// A `main` returning `Result<(), plugin_serve::Error>` exits 1 on an
+/// error too, but prints it with `Debug`.
+pub fn exit_code(served: Result<(), Error>) -> ExitCode {
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // Grafana logs a plugin's stderr; a Go plugin prints its error
+            // there the same way.
+            eprintln!("{err}");
+            ExitCode::FAILURE
         }
     }
 }

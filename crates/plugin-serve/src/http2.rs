@@ -104,11 +104,8 @@ where
     }
 
     /// Serves one accepted connection on a task of its own.
-    ///
-    /// Kept out of the accept loop on purpose: a connection's future is a
-    /// few KiB, built and moved on the stack here. Inlined, that would make
-    /// every poll of the accept loop probe, and keep resident, tens of KiB
-    /// of the main thread's stack, idle plugin or not.
+    // Out of line so the accept loop's frame stays small
+    // (docs/footprint.md).
     #[inline(never)]
     fn spawn_connection(&mut self, stream: PluginStream) {
         let service = TowerToHyperService::new(self.service.clone());

@@ -21,8 +21,8 @@
 //! }
 //!
 //! #[tokio::main]
-//! async fn main() -> Result<(), plugin_serve::Error> {
-//!     plugin_serve::datasource::manage(
+//! async fn main() -> std::process::ExitCode {
+//!     let served = plugin_serve::datasource::manage(
 //!         "my-org-constant-datasource",
 //!         |settings, _context| async move {
 //!             let value = settings.url.parse().unwrap_or(1.0);
@@ -30,7 +30,9 @@
 //!         },
 //!         ManageOptions::new().with_build_info(build_info!()),
 //!     )
-//!     .await
+//!     .await;
+//!     // Status 0 once stopped; else the error on stderr and status 1.
+//!     plugin_serve::exit_code(served)
 //! }
 //! ```
 //!
@@ -43,7 +45,8 @@
 //! * install logging: [hclog JSON lines on stderr](log), which Grafana
 //!   parses and re-logs at their level;
 //! * when Grafana starts the binary: check go-plugin's magic cookie (run by
-//!   hand, the binary explains that it is a plugin and exits 1), listen on a
+//!   hand, return [`Error::NotStartedByGrafana`], which [`exit_code`] prints
+//!   as go-plugin's explanation before status 1), listen on a
 //!   unix socket (TCP on 127.0.0.1 where there are none), print the
 //!   [handshake] as the only line on stdout, and serve gRPC over HTTP/2:
 //!   the `pluginv2` services through plugin-backend's handlers, health
@@ -107,7 +110,7 @@ pub mod standalone;
 mod telemetry;
 
 pub use buildinfo::{BUILD_INFO_ENV, BuildInfo};
-pub use error::Error;
+pub use error::{Error, exit_code};
 pub use listener::Listener;
 pub use manage::{ManageOptions, serve, serve_on};
 pub use server::{

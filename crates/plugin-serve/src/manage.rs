@@ -15,7 +15,7 @@ use plugin_backend::{Handler, Plugin};
 
 use crate::buildinfo::{BuildInfo, Flags};
 use crate::error::Error;
-use crate::handshake::{HandshakeLine, HostEnvironment, NOT_A_PLUGIN_HOST_MESSAGE, Network};
+use crate::handshake::{HandshakeLine, HostEnvironment, Network};
 use crate::listener::{Listener, PluginListener};
 use crate::server::{self, ServeOptions, ServerKind};
 use crate::shutdown::{SignalPolicy, watch_signals, while_watching};
@@ -46,11 +46,17 @@ use crate::standalone;
 ///
 /// # Exits
 ///
-/// Run by hand without `-standalone` (no go-plugin magic cookie in the
-/// environment), it prints a one-line explanation to stderr and exits the
-/// process with status 1, as go-plugin does.
+/// Nothing here exits the process: `main` does, with the status
+/// [`exit_code`](crate::exit_code) gives. `Ok(())` (stopped, or answered
+/// `-buildinfo` / `-version`) is status 0. Run by hand without
+/// `-standalone` (no go-plugin magic cookie in the environment), this
+/// returns [`Error::NotStartedByGrafana`] at once, logging nothing; its
+/// message is go-plugin's explanation, which `exit_code` prints on stderr
+/// before status 1, as go-plugin does.
 ///
 /// ```no_run
+/// use std::process::ExitCode;
+///
 /// use plugin_backend::{CheckHealthHandler, CheckHealthRequest, CheckHealthResult, Error, Plugin};
 /// use plugin_serve::{ServeOptions, build_info};
 ///
@@ -63,11 +69,14 @@ use crate::standalone;
 /// }
 ///
 /// #[tokio::main]
-/// async fn main() -> Result<(), plugin_serve::Error> {
+/// async fn main() -> ExitCode {
 ///     let plugin = Plugin::new().with_check_health(Health);
-///     plugin_serve::serve("my-app", plugin, ServeOptions::new().with_build_info(build_info!())).await
+///     let options = ServeOptions::new().with_build_info(build_info!());
+///     plugin_serve::exit_code(plugin_serve::serve("my-app", plugin, options).await)
 /// }
 /// ```
+///
+/// [`Error::NotStartedByGrafana`]: crate::Error::NotStartedByGrafana
 ///
 /// [`datasource::manage`]: crate::datasource::manage
 /// [`app::manage`]: crate::app::manage
@@ -76,10 +85,8 @@ pub async fn serve<H: Handler + 'static>(
     handler: H,
     options: ServeOptions,
 ) -> Result<(), Error> {
-    // Serving's state is large (a few KiB: every layer's future). Kept on
-    // the heap, it is not copied into each caller's future and then again
-    // down the runtime's `block_on`, which would leave tens of KiB of the
-    // main thread's stack resident for the life of the process.
+    // Boxed: the serving future is a few KiB, and copies of it would stay
+    // resident on the main thread's stack (docs/footprint.md).
     Box::pin(serve_process(plugin_id, handler, options)).await
 }
 
@@ -106,8 +113,11 @@ async fn serve_process<H: Handler + 'static>(
     let telemetry =
         crate::telemetry::Telemetry::install(plugin_id, &build_info, options.install_logger);
     let result = run_mode(plugin_id, Arc::new(handler), flags, &options).await;
-    if let Err(err) = &result {
-        tracing::error!(error = %err, "the plugin stopped with an error");
+    match &result {
+        // Not a failure of the plugin: `main` prints go-plugin's
+        // explanation, and nothing else may precede it.
+        Ok(()) | Err(Error::NotStartedByGrafana) => {}
+        Err(err) => tracing::error!(error = %err, "the plugin stopped with an error"),
     }
     options.run_cleanup().await;
     telemetry.shutdown().await;
@@ -195,10 +205,7 @@ async fn run_mode<H: Handler + 'static>(
     }
 
     let env = HostEnvironment::from_process();
-    if !env.started_by_grafana() {
-        eprintln!("{NOT_A_PLUGIN_HOST_MESSAGE}");
-        std::process::exit(1);
-    }
+    env.check_magic_cookie()?;
     #[cfg(feature = "pprof")]
     crate::pprof::start_from_env(plugin_id);
 

@@ -105,50 +105,36 @@ pub(crate) enum SignalPolicy {
 /// right after is not lost (nor kills the process). The watch is a future
 /// that never completes: run it beside the server with [`while_watching`]
 /// rather than spawning it, so that a plugin nobody queries runs no task
-/// and keeps its idle footprint to what serving needs.
+/// (docs/footprint.md).
 pub(crate) fn watch_signals(
     shutdown: Shutdown,
     policy: SignalPolicy,
 ) -> Result<impl Future<Output = Infallible> + Send, Error> {
     #[cfg(unix)]
     {
-        use signal_hook::consts::{SIGINT, SIGTERM};
+        use tokio::signal::unix::{SignalKind, signal};
 
-        let register = |signal, name: &str| {
-            SignalPipe::register(signal)
-                .map_err(|err| Error::io(format!("installing the {name} handler"), err))
+        let install = |kind, name: &str| {
+            signal(kind).map_err(|err| Error::io(format!("installing the {name} handler"), err))
         };
-        let mut terminate = register(SIGTERM, "SIGTERM")?;
-        let mut interrupt = register(SIGINT, "SIGINT")?;
+        let mut terminate = install(SignalKind::terminate(), "SIGTERM")?;
+        let mut interrupt = install(SignalKind::interrupt(), "SIGINT")?;
         Ok(async move {
-            // A pipe that fails (it cannot, short of the process running
-            // out of resources) stops being watched; the other one goes on.
-            let (mut terminate_open, mut interrupt_open) = (true, true);
             loop {
                 tokio::select! {
-                    received = terminate.recv(), if terminate_open => match received {
-                        Ok(()) => {
-                            tracing::debug!("received SIGTERM, shutting down");
-                            shutdown.trigger();
-                        }
-                        Err(err) => {
-                            tracing::warn!(error = %err, "cannot wait for SIGTERM any more");
-                            terminate_open = false;
-                        }
-                    },
-                    received = interrupt.recv(), if interrupt_open => match received {
-                        Ok(()) if policy == SignalPolicy::Interactive => {
+                    Some(()) = terminate.recv() => {
+                        tracing::debug!("received SIGTERM, shutting down");
+                        shutdown.trigger();
+                    }
+                    Some(()) = interrupt.recv() => {
+                        if policy == SignalPolicy::Interactive {
                             tracing::debug!("received SIGINT, shutting down");
                             shutdown.trigger();
-                        }
-                        Ok(()) => {
+                        } else {
                             tracing::trace!("received SIGINT, ignoring it: Grafana stops its plugins itself");
                         }
-                        Err(err) => {
-                            tracing::warn!(error = %err, "cannot wait for SIGINT any more");
-                            interrupt_open = false;
-                        }
-                    },
+                    }
+                    // Both streams end only when the runtime shuts down.
                     else => return std::future::pending().await,
                 }
             }
@@ -167,51 +153,6 @@ pub(crate) fn watch_signals(
     }
 }
 
-/// One signal's self-pipe: signal-hook's handler writes a byte to one end
-/// of a socket pair (all a signal handler may safely do), and the runtime
-/// waits on the other.
-///
-/// This is tokio's own technique for one signal at a time; tokio's `signal`
-/// feature would also set up its registry for every signal in every
-/// runtime, at start-up, whether a plugin waits for signals or not.
-#[cfg(unix)]
-struct SignalPipe {
-    read: tokio::net::UnixStream,
-}
-
-#[cfg(unix)]
-impl SignalPipe {
-    /// Installs the handler of `signal`, from now on for the life of the
-    /// process: the signal no longer has its default action.
-    fn register(signal: std::os::raw::c_int) -> std::io::Result<SignalPipe> {
-        let (read, write) = std::os::unix::net::UnixStream::pair()?;
-        read.set_nonblocking(true)?;
-        let read = tokio::net::UnixStream::from_std(read)?;
-        signal_hook::low_level::pipe::register(signal, write)?;
-        Ok(SignalPipe { read })
-    }
-
-    /// Waits for the next delivery. Deliveries that arrived meanwhile are
-    /// drained together: they ask for the same thing.
-    async fn recv(&mut self) -> std::io::Result<()> {
-        let mut bytes = [0; 16];
-        loop {
-            self.read.readable().await?;
-            match self.read.try_read(&mut bytes) {
-                Ok(0) => {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        "the signal pipe was closed",
-                    ));
-                }
-                Ok(_) => return Ok(()),
-                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(err) => return Err(err),
-            }
-        }
-    }
-}
-
 /// Runs `work` to completion while `watch` (from [`watch_signals`]) listens.
 pub(crate) async fn while_watching<T>(
     work: impl Future<Output = T>,
@@ -227,33 +168,6 @@ pub(crate) async fn while_watching<T>(
 mod tests {
     use super::*;
     use std::time::Duration;
-
-    #[cfg(unix)]
-    #[tokio::test]
-    async fn a_signal_pipe_wakes_once_per_burst_of_deliveries() {
-        use signal_hook::consts::SIGUSR2;
-        use signal_hook::low_level::raise;
-
-        let mut pipe = SignalPipe::register(SIGUSR2).unwrap();
-        let waiting = tokio::time::timeout(Duration::from_millis(50), pipe.recv()).await;
-        assert!(waiting.is_err(), "woke without a signal");
-
-        // Two deliveries before anyone waits ask for the same thing once.
-        raise(SIGUSR2).unwrap();
-        raise(SIGUSR2).unwrap();
-        tokio::time::timeout(Duration::from_secs(5), pipe.recv())
-            .await
-            .expect("the signal wakes the pipe")
-            .unwrap();
-        let again = tokio::time::timeout(Duration::from_millis(50), pipe.recv()).await;
-        assert!(again.is_err(), "a burst woke the pipe twice");
-
-        raise(SIGUSR2).unwrap();
-        tokio::time::timeout(Duration::from_secs(5), pipe.recv())
-            .await
-            .expect("a later signal wakes the pipe again")
-            .unwrap();
-    }
 
     #[tokio::test]
     async fn waiters_wake_when_the_trigger_is_pulled() {

@@ -185,8 +185,8 @@ impl StreamHandler for BenchDataSource {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), plugin_serve::Error> {
-    plugin_serve::datasource::manage(
+async fn main() -> std::process::ExitCode {
+    let served = plugin_serve::datasource::manage(
         PLUGIN_ID,
         |_settings, _context| async move {
             Ok(Plugin::new()
@@ -197,5 +197,6 @@ async fn main() -> Result<(), plugin_serve::Error> {
         },
         ManageOptions::new().with_build_info(build_info!()),
     )
-    .await
+    .await;
+    plugin_serve::exit_code(served)
 }

@@ -298,8 +298,8 @@ impl StreamHandler for Diagnostics {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), plugin_serve::Error> {
-    plugin_serve::datasource::manage(
+async fn main() -> std::process::ExitCode {
+    let served = plugin_serve::datasource::manage(
         PLUGIN_ID,
         |settings, _context| async move {
             let Settings { directory } = settings.json_data()?;
@@ -316,5 +316,6 @@ async fn main() -> Result<(), plugin_serve::Error> {
         },
         ManageOptions::new().with_build_info(build_info!()),
     )
-    .await
+    .await;
+    plugin_serve::exit_code(served)
 }

@@ -116,8 +116,8 @@ impl CheckHealthHandler for Health {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), plugin_serve::Error> {
-    plugin_serve::app::manage(
+async fn main() -> std::process::ExitCode {
+    let served = plugin_serve::app::manage(
         PLUGIN_ID,
         |settings, _context| async move {
             let AppSettings { title } = if settings.json_data.is_empty() {
@@ -135,5 +135,6 @@ async fn main() -> Result<(), plugin_serve::Error> {
         },
         ManageOptions::new().with_build_info(build_info!()),
     )
-    .await
+    .await;
+    plugin_serve::exit_code(served)
 }
