@@ -81,30 +81,25 @@ pub mod prelude;
 
 /// Runs a plugin's serving future, usually
 /// [`datasource::manage`] or [`app::manage`], on a multi-threaded tokio
-/// runtime, and turns its outcome into the process's exit code.
+/// runtime, and turns its outcome into the process's exit code with
+/// [`serve::exit_code`].
 ///
 /// This is what a plugin's `main` needs and what `#[tokio::main]` would do,
-/// without the plugin depending on tokio itself. A failure is printed on
-/// stderr, where Grafana logs it, and exits with status 1, as a Go plugin
-/// does when `datasource.Manage` returns an error.
+/// without the plugin depending on tokio itself. A failure (including being
+/// run by hand rather than by Grafana) is printed on stderr, where Grafana
+/// logs it, and exits with status 1, as a Go plugin does when
+/// `datasource.Manage` returns an error.
 pub fn run<F>(serving: F) -> ExitCode
 where
     F: Future<Output = Result<(), serve::Error>>,
 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime,
+        Ok(runtime) => serve::exit_code(runtime.block_on(serving)),
         Err(err) => {
-            eprintln!("error: starting the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(serving) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("starting the async runtime: {err}");
             ExitCode::FAILURE
         }
     }
