@@ -204,7 +204,8 @@ pub fn describe(response: &GoldenResponse) -> Result<String, Error> {
     for (index, frame) in response.frames.iter().enumerate() {
         out.push_str(&format!("\nFrame[{index}] "));
         if let Some(meta) = frame.meta() {
-            out.push_str(&pretty_json(&serde_json::to_vec(meta)?, "    "));
+            let meta = pretty_json(&serde_json::to_vec(meta)?, "    ");
+            out.push_str(&escape_html_like_go(&meta));
         }
         out.push('\n');
         out.push_str(&frame.to_table(100, 10)?);
@@ -320,6 +321,25 @@ fn decode_frames(frames: &[Box<RawValue>]) -> Result<Vec<Frame>, Error> {
 }
 
 /// Re-indents compact JSON (as `json.MarshalIndent` would), keeping key order.
+/// Escapes `<`, `>`, `&`, U+2028 and U+2029 as Go's `encoding/json` does by
+/// default (`encoding/json/encode.go`, `HTMLEscape`), so the meta in a golden
+/// file's header reads as the Go SDK writes it. These characters only occur
+/// inside JSON strings, so replacing them in the whole text is exact.
+fn escape_html_like_go(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 pub(crate) fn pretty_json(compact: &[u8], indent: &str) -> String {
     let text = String::from_utf8_lossy(compact);
     let mut out = String::with_capacity(text.len() * 2);

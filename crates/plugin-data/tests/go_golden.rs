@@ -1,4 +1,12 @@
-//! The Go SDK's golden files decode, agree across formats, and survive re-encoding.
+//! Frames the Go SDK wrote decode, agree across formats, and survive
+//! re-encoding.
+//!
+//! The files in `tests/data/go/` are written by the project's own Go program
+//! (`cd interop/go && go run ./cmd/writeframes`) with the Go SDK's encoders
+//! (`data.Frame.MarshalArrow`, `json.Marshal`, and the golden writers of
+//! `experimental/golden_response_checker.go`). That they equal the Rust
+//! fixture frame field by field is checked in plugin-testkit's
+//! `tests/go_frames.rs`.
 
 use std::path::PathBuf;
 
@@ -6,7 +14,7 @@ use plugin_data::golden;
 use plugin_data::{CellValue, FieldType, Frame, FrameInclude};
 
 fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop/go-sdk")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/go")
 }
 
 fn read(name: &str) -> Vec<u8> {
@@ -15,18 +23,18 @@ fn read(name: &str) -> Vec<u8> {
 }
 
 fn all_types_from_arrow() -> Frame {
-    Frame::from_arrow_ipc(&read("all_types.golden.arrow")).expect("all_types.golden.arrow decodes")
+    Frame::from_arrow_ipc(&read("all_types.arrow")).expect("all_types.arrow decodes")
 }
 
 fn all_types_from_json() -> Frame {
-    Frame::from_json(&read("all_types.golden.json")).expect("all_types.golden.json decodes")
+    Frame::from_json(&read("all_types.json")).expect("all_types.json decodes")
 }
 
 #[test]
 fn all_types_arrow_and_json_decode_to_the_same_frame() {
     let from_arrow = all_types_from_arrow();
     let from_json = all_types_from_json();
-    assert_eq!(from_arrow.fields().len(), 35);
+    assert_eq!(from_arrow.fields().len(), 2 * FieldType::ALL.len());
     for (a, j) in from_arrow.fields().iter().zip(from_json.fields()) {
         assert_eq!(a, j, "field {:?} differs between Arrow and JSON", a.name());
     }
@@ -34,19 +42,9 @@ fn all_types_arrow_and_json_decode_to_the_same_frame() {
 }
 
 #[test]
-fn all_types_has_the_expected_schema() {
+fn all_types_has_every_type_nullable_and_not() {
     let frame = all_types_from_arrow();
-    assert_eq!(frame.name(), "many_types");
     assert_eq!(frame.ref_id(), "A");
-    let meta = frame.meta().expect("meta");
-    assert_eq!(meta.executed_query_string, "SELECT * FROM table");
-    assert_eq!(meta.channel, "sample/channel/name");
-    assert_eq!(meta.custom, Some(serde_json::json!({"Hi": "there"})));
-    assert_eq!(meta.stats.len(), 1);
-    assert_eq!(meta.stats[0].value, 1.234);
-    assert_eq!(meta.stats[0].config.display_name, "sample");
-
-    // Every type, nullable and not, appears in the golden frame.
     for field_type in FieldType::ALL {
         for nullable in [false, true] {
             assert!(
@@ -59,81 +57,54 @@ fn all_types_has_the_expected_schema() {
             );
         }
     }
+}
 
-    let strings = frame.field("nullable_string_values").expect("field");
-    let labels = strings.labels().expect("labels");
-    assert_eq!(labels.get("aLabelKey"), Some("aLabelValue"));
-    assert_eq!(labels.get("bLabelKey"), Some("bLabelValue"));
-    let config = strings.config().expect("config");
-    assert_eq!(config.decimals, Some(2));
-    assert_eq!(config.filterable, Some(false));
-    assert_eq!(config.links.len(), 1);
-    assert!(config.display_name.contains('❤'));
-    // Go writes NaN/Inf min/max as null, and null reads back as -Inf.
-    assert_eq!(config.min, Some(f64::NEG_INFINITY));
-
-    let first = &frame.fields()[0];
-    assert_eq!(first.labels().map(|l| l.len()), Some(1));
-    assert!(first.config().is_some(), "empty config {{}} is kept");
-
-    let enum_field = frame.field("enum").expect("enum");
-    assert_eq!(enum_field.field_type(), FieldType::Enum);
-    assert_eq!(
-        enum_field
-            .config()
-            .and_then(|c| c.enum_config())
-            .map(|e| e.text.clone()),
-        Some(vec![
-            "".to_owned(),
-            "ONE".into(),
-            "TWO".into(),
-            "THREE".into()
-        ])
+#[test]
+fn all_types_keeps_nan_infinities_and_nanoseconds() {
+    let frame = all_types_from_json();
+    let floats: Vec<f64> = frame
+        .fields()
+        .iter()
+        .filter(|f| f.field_type() == FieldType::Float64)
+        .flat_map(|f| {
+            (0..f.len()).filter_map(move |i| match f.get(i) {
+                Some(CellValue::Float64(v)) => Some(v),
+                _ => None,
+            })
+        })
+        .collect();
+    assert!(floats.iter().any(|v| v.is_nan()), "a NaN survives JSON");
+    assert!(floats.contains(&f64::INFINITY), "+Inf survives JSON");
+    assert!(floats.contains(&f64::NEG_INFINITY), "-Inf survives JSON");
+    let times = frame
+        .fields()
+        .iter()
+        .find(|f| f.field_type() == FieldType::Time)
+        .expect("a time field");
+    assert!(
+        (0..times.len())
+            .any(|i| matches!(times.get(i), Some(CellValue::Time(ns)) if ns % 1_000_000 != 0)),
+        "sub-millisecond time parts survive JSON (`nanos`)"
     );
 }
 
 #[test]
-fn all_types_has_the_expected_values() {
-    let frame = all_types_from_arrow();
-    let int64 = frame.field("int64_values").expect("field");
-    assert_eq!(int64.get(0), Some(CellValue::Int(i64::MIN)));
-    assert_eq!(int64.get(4), Some(CellValue::Int(i64::MAX)));
-    let uint64 = frame.field("nullable_uint64_values").expect("field");
-    assert_eq!(uint64.get(2), Some(CellValue::Null));
-    assert_eq!(uint64.get(4), Some(CellValue::UInt(u64::MAX)));
-    assert_eq!(uint64.get(5), None, "out of range is None, not a panic");
+fn config_edges_arrow_and_json_decode_to_the_same_frame() {
+    let from_arrow = Frame::from_arrow_ipc(&read("config_edges.arrow")).expect("arrow decodes");
+    let from_json = Frame::from_json(&read("config_edges.json")).expect("json decodes");
+    assert_eq!(from_arrow, from_json);
+    assert!(from_arrow.fields().iter().any(|f| f.config().is_some()));
+}
 
-    // float64_nans is [-Inf, NaN, 0, NaN, +Inf] (JSON: nulls plus `entities`).
-    let nans = frame.field("float64_nans").expect("field");
-    assert_eq!(nans.get(0), Some(CellValue::Float64(f64::NEG_INFINITY)));
-    let CellValue::Float64(v) = nans.get(1).expect("row") else {
-        panic!("not float64")
-    };
-    assert!(v.is_nan());
-    assert_eq!(nans.get(2), Some(CellValue::Float64(0.0)));
-    assert_eq!(nans.get(4), Some(CellValue::Float64(f64::INFINITY)));
-
-    let f32_nans = frame.field("float32_values_nans").expect("field");
-    let CellValue::Float32(v) = f32_nans.get(0).expect("row") else {
-        panic!("not float32")
-    };
-    assert!(v.is_nan());
-
-    // Nanosecond precision: 9007199254740991 ns is 9007199254 ms + 740991 ns in JSON.
-    let times = frame.field("nullable_timestamps").expect("field");
-    assert_eq!(times.get(3), Some(CellValue::Time(9_007_199_254_740_991)));
-    assert_eq!(times.get(2), Some(CellValue::Null));
-    assert_eq!(
-        times.get(1),
-        Some(CellValue::Time(1_568_039_445_000_000_000))
-    );
-
-    let json = frame.field("nullable_json").expect("field");
-    assert_eq!(json.get(0), Some(CellValue::Json(br#"{"a":1}"#)));
-    assert_eq!(json.get(2), Some(CellValue::Null));
-
-    let strings = frame.field("nullable_string_values").expect("field");
-    assert_eq!(strings.get(3), Some(CellValue::String("🦥")));
+#[test]
+fn empty_frames_decode() {
+    for name in ["empty_all_types", "no_fields"] {
+        let from_arrow =
+            Frame::from_arrow_ipc(&read(&format!("{name}.arrow"))).expect("arrow decodes");
+        let from_json = Frame::from_json(&read(&format!("{name}.json"))).expect("json decodes");
+        assert_eq!(from_arrow.num_rows().expect("rows"), 0, "{name}");
+        assert_eq!(from_arrow, from_json, "{name}");
+    }
 }
 
 #[test]
@@ -157,7 +128,7 @@ fn all_types_json_equals_the_go_golden_json() {
     )
     .expect("our JSON parses");
     let theirs: serde_json::Value =
-        serde_json::from_slice(&read("all_types.golden.json")).expect("golden parses");
+        serde_json::from_slice(&read("all_types.json")).expect("golden parses");
     assert_eq!(ours, theirs);
 }
 
@@ -176,7 +147,8 @@ fn schema_only_and_data_only_json_recombine() {
     );
 }
 
-const GOLDEN_PAIRS: [&str; 5] = [
+const GOLDEN_PAIRS: [&str; 6] = [
+    "all_types.golden",
     "frame-custom-meta.golden",
     "frame-empty-custom-meta.golden",
     "frame-no-meta.golden",
@@ -216,6 +188,18 @@ fn single_frame_jsonc_goldens_read() {
     }
 }
 
+/// The goldens whose table header we reproduce line for line. Not yet
+/// `all_types.golden`: Go's tablewriter pads by display width (a CJK
+/// character or an emoji is two columns) and expands tabs, where
+/// `Frame::to_table` counts characters.
+const HEADER_PAIRS: [&str; 5] = [
+    "frame-custom-meta.golden",
+    "frame-empty-custom-meta.golden",
+    "frame-no-meta.golden",
+    "frame-non-custom-meta.golden",
+    "frame-json",
+];
+
 #[test]
 fn goldens_rewrite_to_equal_json_and_frames() {
     for name in GOLDEN_PAIRS {
@@ -238,7 +222,18 @@ fn goldens_rewrite_to_equal_json_and_frames() {
                 .map(str::to_owned)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(header(&rewritten), header(&text), "{name}: header differs");
+        if HEADER_PAIRS.contains(&name) {
+            assert_eq!(header(&rewritten), header(&text), "{name}: header differs");
+        } else {
+            // The meta part of the header (before the table) matches already.
+            let meta = |text: &str| -> Vec<String> {
+                header(text)
+                    .into_iter()
+                    .take_while(|l| !l.starts_with("//  Name:"))
+                    .collect()
+            };
+            assert_eq!(meta(&rewritten), meta(&text), "{name}: header meta differs");
+        }
 
         let txt = golden::write_txt(&response).expect("writes txt");
         assert_eq!(

@@ -6,7 +6,7 @@ use plugin_data::{Frame, FrameInclude};
 
 fn golden(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/interop/go-sdk")
+        .join("tests/data/go")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
@@ -18,7 +18,7 @@ fn must_not_panic<T>(what: &str, decode: impl FnOnce() -> T + std::panic::Unwind
 
 #[test]
 fn every_truncated_arrow_file_is_an_error() {
-    let bytes = golden("all_types.golden.arrow");
+    let bytes = golden("all_types.arrow");
     for len in 0..bytes.len() {
         let result = must_not_panic(&format!("prefix of {len} bytes"), || {
             Frame::from_arrow_ipc(&bytes[..len])
@@ -29,7 +29,7 @@ fn every_truncated_arrow_file_is_an_error() {
 
 #[test]
 fn bit_flipped_arrow_files_never_panic() {
-    let original = golden("all_types.golden.arrow");
+    let original = golden("all_types.arrow");
     let expected = Frame::from_arrow_ipc(&original).expect("golden decodes");
     let mut changed = 0;
     // Every byte for the first 2 KiB (schema, footer offsets), then every 7th byte.
@@ -54,7 +54,7 @@ fn bit_flipped_arrow_files_never_panic() {
 
 #[test]
 fn every_truncated_json_document_is_an_error() {
-    let bytes = Frame::from_arrow_ipc(&golden("all_types.golden.arrow"))
+    let bytes = Frame::from_arrow_ipc(&golden("all_types.arrow"))
         .and_then(|f| f.to_json(FrameInclude::All))
         .expect("json");
     for len in 0..bytes.len() {
@@ -67,7 +67,7 @@ fn every_truncated_json_document_is_an_error() {
 
 #[test]
 fn corrupted_json_documents_never_panic() {
-    let original = golden("all_types.golden.json");
+    let original = golden("all_types.json");
     for offset in 0..original.len() {
         for replacement in [b'"', b'9', b'{', b']', b'-', 0xff] {
             let mut bytes = original.clone();
