@@ -67,6 +67,12 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         run_step(step)?;
     }
 
+    announce("go interop");
+    go_interop()?;
+
+    announce("README example");
+    crate::readme::check(&crate::project_root())?;
+
     announce("generated code");
     crate::proto::check(&crate::project_root())?;
     println!("generated protocol code is up to date");
@@ -90,6 +96,35 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         "\nci: every step passed in {:.0} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// The Go suite in `interop/go`: go-plugin's client and the Go SDK drive the
+/// Rust plugins and decode their frames. It builds the plugins it starts with
+/// cargo, into the workspace's target directory.
+fn go_interop() -> anyhow::Result<()> {
+    let go_available = Command::new("go")
+        .arg("version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !go_available {
+        println!("skipped: `go` is not on PATH, so the Go interop suite (interop/go) did not run");
+        return Ok(());
+    }
+    let dir = crate::project_root().join("interop/go");
+    for args in [
+        &["vet", "./..."][..],
+        &["test", "-count=1", "-timeout=10m", "./..."][..],
+    ] {
+        let mut command = Command::new("go");
+        command.args(args).current_dir(&dir);
+        run_step(Step {
+            name: "go interop",
+            command,
+        })?;
+    }
     Ok(())
 }
 

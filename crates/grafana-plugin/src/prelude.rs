@@ -8,10 +8,10 @@
 pub use plugin_backend::{
     AppInstanceSettings, CallResourceHandler, CallResourceRequest, CallResourceResponse,
     CallResourceResponseSender, CheckHealthHandler, CheckHealthRequest, CheckHealthResult,
-    DataQuery, DataResponse, DataSourceInstanceSettings, Error, ErrorSource, Plugin,
-    PluginContext, PublishStreamRequest, PublishStreamResponse, QueryDataHandler,
-    QueryDataRequest, QueryDataResponse, QueryTypeMux, RunStreamRequest, Status, StreamHandler,
-    StreamSender, StreamStatus, SubscribeStreamRequest, SubscribeStreamResponse, TimeRange,
+    DataQuery, DataResponse, DataSourceInstanceSettings, Error, ErrorSource, Plugin, PluginContext,
+    PublishStreamRequest, PublishStreamResponse, QueryDataHandler, QueryDataRequest,
+    QueryDataResponse, QueryTypeMux, RunStreamRequest, Status, StreamHandler, StreamSender,
+    StreamStatus, SubscribeStreamRequest, SubscribeStreamResponse, TimeRange,
 };
 pub use plugin_data::{Field, FieldConfig, FieldType, Frame, FrameMeta, Labels};
 pub use plugin_serve::{ManageOptions, build_info};
