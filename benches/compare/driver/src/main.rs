@@ -1,27 +1,32 @@
-//! The measuring side of `cargo xtask bench`: this SDK against the peer SDK
-//! (crates.io `grafana-plugin-sdk` 0.5) on the same workload, in one run on
-//! one machine.
+//! The measuring side of `cargo xtask bench`: this SDK against its peers on
+//! the same workload, in one run on one machine.
 //!
-//! Usage: `bench-driver [--quick] <this SDK's gpx_bench-datasource> <gpx_peer-datasource>`
-//! (both built `--release`; `cargo xtask bench` builds and passes them).
+//! Usage: `bench-driver [--quick] <name>=<binary> <name>=<binary>...`, one
+//! argument per plugin, this SDK's first: every ratio in the report compares
+//! the first plugin with another (`cargo xtask bench` builds the plugins —
+//! this SDK's, the Go SDK's and crates.io `grafana-plugin-sdk` 0.5's — and
+//! passes them).
 //!
-//! Both plugins implement the bench-datasource contract
-//! (`examples/bench-datasource` and `benches/compare/peer-datasource`) and
-//! are started through plugin-testkit exactly as Grafana starts a plugin;
-//! every call goes through the handshake's connection, one HTTP/2
-//! connection as Grafana uses. Measured, per plugin:
+//! Every plugin implements the bench-datasource contract
+//! (`examples/bench-datasource`, `benches/compare/go-datasource` and
+//! `benches/compare/peer-datasource`) and is started through plugin-testkit
+//! exactly as Grafana starts a plugin; every call goes through the
+//! handshake's connection, one HTTP/2 connection as Grafana uses. Measured,
+//! per plugin:
 //!
 //! * spawn to handshake (median of several starts) and idle RSS after start;
-//! * QueryData of 1,000 rows, one and four requests in flight: req/s, p50,
-//!   p99;
-//! * QueryData of 1,000,000 rows: MB/s of encoded frames, and peak RSS
-//!   (`VmHWM`) afterwards;
+//! * QueryData of 1,000 rows as Arrow, one and four requests in flight:
+//!   req/s, p50, p99;
+//! * QueryData of 1,000,000 rows as Arrow: MB/s of encoded frames, and peak
+//!   RSS (`VmHWM`) afterwards;
+//! * the same with `format=JSON` (what current Grafana asks for by default),
+//!   one request in flight, when the plugin answers JSON at all;
 //! * the size of the stripped release binary.
 //!
-//! Requests ask for Arrow frames (the peer cannot answer JSON) and answers
-//! are timed up to their arrival, undecoded: the client's decoding is the
-//! same for both and is not what is compared. Each answer's shape is checked
-//! once, decoded, before timing.
+//! Answers are timed up to their arrival, undecoded: the client's decoding
+//! is the same for every plugin and is not what is compared. Before timing,
+//! one answer of each size and format is decoded and checked cell by cell
+//! against the contract.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,10 +34,18 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use plugin_backend::{
-    DataQuery, DataSourceInstanceSettings, PluginContext, QueryDataRequest, TimeRange,
+    DataFrameFormat, DataQuery, DataSourceInstanceSettings, PluginContext, QueryDataRequest,
+    QueryDataResponse, TimeRange,
 };
+use plugin_data::{CellValue, Frame};
+use plugin_proto::pluginv2;
 use plugin_testkit::{PluginClient, PluginLauncher, RunningPlugin};
 use tokio::task::JoinSet;
+
+const USAGE: &str = "usage: bench-driver [--quick] <name>=<binary> <name>=<binary>...";
+
+/// The start of every query's time range, epoch milliseconds.
+const START_MS: i64 = 1_795_262_400_000;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,34 +59,28 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &[String]) -> anyhow::Result<()> {
-    const USAGE: &str =
-        "usage: bench-driver [--quick] <gpx_bench-datasource> <gpx_peer-datasource>";
-    let (budget, paths) = match args {
+    let (budget, specs) = match args {
         [flag, rest @ ..] if flag == "--quick" => (QUICK, rest),
         rest => (FULL, rest),
     };
-    let [ours, peer] = paths else { bail!(USAGE) };
-    let contenders = [
-        Contender {
-            name: "this SDK",
-            binary: PathBuf::from(ours),
-        },
-        Contender {
-            name: "grafana-plugin-sdk 0.5",
-            binary: PathBuf::from(peer),
-        },
-    ];
+    let contenders = specs
+        .iter()
+        .map(|spec| Contender::parse(spec))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    ensure!(contenders.len() >= 2, "{USAGE}");
+    let load_before = load_average();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    // Whichever plugin is measured second runs on a warmer machine and
-    // client (seen: up to 25% more MB/s on 1,000,000 rows for the same
-    // binary), so rounds alternate the order and the report takes the
-    // median of each figure.
-    let mut rounds: [Vec<Results>; 2] = [Vec::new(), Vec::new()];
+    // Whichever plugin is measured later runs on a warmer machine and client
+    // (seen: up to 25% more MB/s on 1,000,000 rows for the same binary), so
+    // each round rotates the order — over as many rounds as plugins, each
+    // plugin takes each place once — and the report takes each figure's
+    // median over the rounds.
+    let mut rounds: Vec<Vec<Results>> = contenders.iter().map(|_| Vec::new()).collect();
     for round in 0..budget.rounds {
-        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-        for index in order {
+        for place in 0..contenders.len() {
+            let index = (round + place) % contenders.len();
             let contender = &contenders[index];
             println!(
                 "==> round {}/{}: measuring {} ({})",
@@ -85,15 +92,23 @@ fn run(args: &[String]) -> anyhow::Result<()> {
             rounds[index].push(runtime.block_on(measure(contender, budget))?);
         }
     }
-    let results = rounds.map(|rounds| Results::median(&rounds));
+    let results: Vec<Results> = rounds
+        .iter()
+        .map(|rounds| Results::median(rounds))
+        .collect();
     print_report(&contenders, &results, budget.rounds);
+    println!(
+        "load average (1 min) at start / end: {} / {}",
+        load_before,
+        load_average()
+    );
     Ok(())
 }
 
 /// How long and how often each measurement runs.
 #[derive(Debug, Clone, Copy)]
 struct Budget {
-    /// Rounds of every measurement, alternating which plugin goes first.
+    /// Rounds of every measurement, rotating which plugin goes first.
     rounds: usize,
     starts: usize,
     warmup: Duration,
@@ -119,50 +134,81 @@ const QUICK: Budget = Budget {
 /// One plugin under test.
 #[derive(Debug)]
 struct Contender {
-    name: &'static str,
+    /// Its column in the report.
+    name: String,
     binary: PathBuf,
 }
 
+impl Contender {
+    /// Parses `<name>=<binary>`.
+    fn parse(spec: &str) -> anyhow::Result<Contender> {
+        let Some((name, binary)) = spec.split_once('=') else {
+            bail!("{spec:?} is not <name>=<binary>; {USAGE}");
+        };
+        ensure!(
+            !name.is_empty() && !binary.is_empty(),
+            "{spec:?}: empty name or binary; {USAGE}"
+        );
+        Ok(Contender {
+            name: name.to_owned(),
+            binary: PathBuf::from(binary),
+        })
+    }
+}
+
+/// The median of `figure` over `items` (the upper median for an even
+/// count).
+fn median_of<T, V: Copy + PartialOrd>(items: &[T], figure: impl Fn(&T) -> V) -> V {
+    let mut values: Vec<V> = items.iter().map(figure).collect();
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    values[values.len() / 2]
+}
+
 /// Everything measured for one plugin.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Results {
     startup: Duration,
     idle_rss: u64,
     small_one: Throughput,
     small_four: Throughput,
-    large_mb_per_s: f64,
-    large_rows_per_s: f64,
-    large_answer_bytes: usize,
+    large: Large,
     peak_rss: u64,
+    /// `None` when the plugin answers a `format=JSON` request with Arrow
+    /// frames.
+    json: Option<JsonResults>,
     binary_size: u64,
 }
 
 impl Results {
-    /// Each figure's median over `rounds` (the upper median for an even
-    /// count).
+    /// Each figure's median over `rounds`.
     fn median(rounds: &[Results]) -> Results {
-        fn of<T: Copy + PartialOrd>(rounds: &[Results], figure: impl Fn(&Results) -> T) -> T {
-            let mut values: Vec<T> = rounds.iter().map(figure).collect();
-            values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-            values[values.len() / 2]
-        }
-        let throughput = |load: fn(&Results) -> &Throughput| Throughput {
-            requests_per_s: of(rounds, |r| load(r).requests_per_s),
-            p50: of(rounds, |r| load(r).p50),
-            p99: of(rounds, |r| load(r).p99),
-        };
+        let json: Option<Vec<JsonResults>> = rounds.iter().map(|r| r.json.clone()).collect();
         Results {
-            startup: of(rounds, |r| r.startup),
-            idle_rss: of(rounds, |r| r.idle_rss),
-            small_one: throughput(|r| &r.small_one),
-            small_four: throughput(|r| &r.small_four),
-            large_mb_per_s: of(rounds, |r| r.large_mb_per_s),
-            large_rows_per_s: of(rounds, |r| r.large_rows_per_s),
-            large_answer_bytes: of(rounds, |r| r.large_answer_bytes),
-            peak_rss: of(rounds, |r| r.peak_rss),
-            binary_size: of(rounds, |r| r.binary_size),
+            startup: median_of(rounds, |r| r.startup),
+            idle_rss: median_of(rounds, |r| r.idle_rss),
+            small_one: Throughput::median(rounds, |r| &r.small_one),
+            small_four: Throughput::median(rounds, |r| &r.small_four),
+            large: Large::median(rounds, |r| &r.large),
+            peak_rss: median_of(rounds, |r| r.peak_rss),
+            json: json
+                .filter(|json| !json.is_empty())
+                .map(|json| JsonResults {
+                    small_one: Throughput::median(&json, |j| &j.small_one),
+                    large: Large::median(&json, |j| &j.large),
+                    peak_rss: median_of(&json, |j| j.peak_rss),
+                }),
+            binary_size: median_of(rounds, |r| r.binary_size),
         }
     }
+}
+
+/// The figures of `format=JSON` requests.
+#[derive(Debug, Default, Clone)]
+struct JsonResults {
+    small_one: Throughput,
+    large: Large,
+    /// `VmHWM` after the JSON answers too.
+    peak_rss: u64,
 }
 
 /// Requests per second and latency percentiles of one load.
@@ -173,10 +219,38 @@ struct Throughput {
     p99: Duration,
 }
 
+impl Throughput {
+    fn median<T>(items: &[T], load: impl Fn(&T) -> &Throughput) -> Throughput {
+        Throughput {
+            requests_per_s: median_of(items, |i| load(i).requests_per_s),
+            p50: median_of(items, |i| load(i).p50),
+            p99: median_of(items, |i| load(i).p99),
+        }
+    }
+}
+
+/// Consecutive 1,000,000-row answers.
+#[derive(Debug, Default, Clone, Copy)]
+struct Large {
+    mb_per_s: f64,
+    rows_per_s: f64,
+    answer_bytes: usize,
+}
+
+impl Large {
+    fn median<T>(items: &[T], large: impl Fn(&T) -> &Large) -> Large {
+        Large {
+            mb_per_s: median_of(items, |i| large(i).mb_per_s),
+            rows_per_s: median_of(items, |i| large(i).rows_per_s),
+            answer_bytes: median_of(items, |i| large(i).answer_bytes),
+        }
+    }
+}
+
 /// Starts a plugin the way Grafana does: spawned, handshake read, one
-/// HTTP/2 connection made, and no call yet. No health-check ping: the peer
-/// SDK does not register go-plugin's `plugin` health service, and both
-/// plugins are measured in the same state.
+/// HTTP/2 connection made, and no call yet. No health-check ping: the
+/// crate 0.5 does not register go-plugin's `plugin` health service, and
+/// every plugin is measured in the same state.
 async fn launch(contender: &Contender) -> anyhow::Result<RunningPlugin> {
     PluginLauncher::new(&contender.binary)
         .without_ping()
@@ -204,46 +278,76 @@ async fn measure(contender: &Contender, budget: Budget) -> anyhow::Result<Result
     tokio::time::sleep(Duration::from_millis(300)).await;
     results.idle_rss = plugin.memory_usage()?.resident_bytes;
     let client = plugin.client().clone();
+    let breaks = || format!("{} breaks the contract", contender.name);
 
-    check_answer(&client, 1_000)
+    let arrow = DataFrameFormat::Arrow;
+    let answered = check_answer(&client, 1_000, arrow)
         .await
-        .with_context(|| format!("{} breaks the contract", contender.name))?;
-    results.small_one = load(&client, 1_000, 1, budget).await?;
-    results.small_four = load(&client, 1_000, 4, budget).await?;
-
-    check_answer(&client, 1_000_000).await?;
-    let request = query(1_000_000)?;
-    let started = Instant::now();
-    let mut bytes = 0;
-    for _ in 0..budget.large_queries {
-        bytes += frame_bytes(&client.query_data_message(request.clone()).await?);
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    results.large_mb_per_s = bytes as f64 / 1e6 / elapsed;
-    results.large_rows_per_s = (budget.large_queries * 1_000_000) as f64 / elapsed;
-    results.large_answer_bytes = bytes / budget.large_queries.max(1);
+        .with_context(breaks)?;
+    ensure!(
+        answered == arrow,
+        "{}: Arrow asked, {answered:?} answered",
+        contender.name
+    );
+    results.small_one = load(&client, query(1_000, arrow)?, 1, budget).await?;
+    results.small_four = load(&client, query(1_000, arrow)?, 4, budget).await?;
+    check_answer(&client, 1_000_000, arrow)
+        .await
+        .with_context(breaks)?;
+    results.large = large_load(&client, arrow, budget).await?;
     results.peak_rss = plugin.memory_usage()?.peak_resident_bytes;
+
+    let json = DataFrameFormat::Json;
+    if check_answer(&client, 1_000, json)
+        .await
+        .with_context(breaks)?
+        == json
+    {
+        check_answer(&client, 1_000_000, json)
+            .await
+            .with_context(breaks)?;
+        let small_one = load(&client, query(1_000, json)?, 1, budget).await?;
+        let large = large_load(&client, json, budget).await?;
+        results.json = Some(JsonResults {
+            small_one,
+            large,
+            peak_rss: plugin.memory_usage()?.peak_resident_bytes,
+        });
+    }
 
     plugin.shutdown().await?;
     Ok(results)
 }
 
-/// The context Grafana sends for a configured data source (the peer SDK
-/// requires JSON data that parses).
-fn query(rows: usize) -> anyhow::Result<QueryDataRequest> {
+/// The context Grafana sends for a configured data source (the crate 0.5
+/// requires JSON data that parses), asking for `rows` rows in `format`.
+fn query(rows: usize, format: DataFrameFormat) -> anyhow::Result<QueryDataRequest> {
     let mut settings = DataSourceInstanceSettings::default();
     settings.uid = "bench".to_owned();
     settings.json_data = "{}".into();
     let context =
         PluginContext::new("acme-bench-datasource").with_data_source_instance_settings(settings);
-    let range = TimeRange::from_epoch_millis(1_795_262_400_000, 1_795_266_000_000)?;
+    let range = TimeRange::from_epoch_millis(START_MS, START_MS + 3_600_000)?;
     let query = DataQuery::new("A", format!(r#"{{"rows": {rows}}}"#)).with_time_range(range);
-    Ok(QueryDataRequest::new(context, vec![query]))
+    let mut request = QueryDataRequest::new(context, vec![query]);
+    request.format = format;
+    Ok(request)
 }
 
-/// Decodes one answer and checks the contract's shape.
-async fn check_answer(client: &PluginClient, rows: usize) -> anyhow::Result<()> {
-    let response = client.query_data(query(rows)?).await?;
+/// Asks for `rows` rows in `format`, decodes the answer by the format it
+/// says it has, checks every cell against the contract and returns that
+/// format.
+async fn check_answer(
+    client: &PluginClient,
+    rows: usize,
+    format: DataFrameFormat,
+) -> anyhow::Result<DataFrameFormat> {
+    let message = client.query_data_message(query(rows, format)?).await?;
+    let answered = match message.responses.get("A").map(|answer| answer.format) {
+        Some(wire) if wire == pluginv2::DataFrameFormat::Json as i32 => DataFrameFormat::Json,
+        _ => DataFrameFormat::Arrow,
+    };
+    let response = QueryDataResponse::try_from(message)?;
     let answer = response
         .responses
         .get("A")
@@ -251,18 +355,63 @@ async fn check_answer(client: &PluginClient, rows: usize) -> anyhow::Result<()> 
     if let Some(error) = &answer.error {
         bail!("query failed: {error}");
     }
-    let frame = answer.frames.first().context("no frame")?;
+    let [frame] = answer.frames.as_slice() else {
+        bail!("{} frames instead of one", answer.frames.len());
+    };
+    check_frame(frame, rows).with_context(|| format!("{rows} rows as {answered:?}"))?;
+    Ok(answered)
+}
+
+/// The contract's frame: `bench` with `time` (one per second from the
+/// query's start), `value` (`i * 0.5`) and `label` (nullable; null on rows
+/// 0, 3, 6…, else `row <i>`).
+fn check_frame(frame: &Frame, rows: usize) -> anyhow::Result<()> {
+    ensure!(frame.name() == "bench", "frame {:?}", frame.name());
     ensure!(
         frame.num_rows()? == rows,
         "{} rows instead of {rows}",
         frame.num_rows()?
     );
-    let names: Vec<&str> = frame.fields().iter().map(|field| field.name()).collect();
-    ensure!(names == ["time", "value", "label"], "fields {names:?}");
+    let fields: Vec<(&str, String)> = frame
+        .fields()
+        .iter()
+        .map(|field| (field.name(), field.go_type_name()))
+        .collect();
+    ensure!(
+        fields
+            == [
+                ("time", "[]time.Time".to_owned()),
+                ("value", "[]float64".to_owned()),
+                ("label", "[]*string".to_owned()),
+            ],
+        "fields {fields:?}"
+    );
+    let [time, value, label] = frame.fields() else {
+        unreachable!("three fields checked above");
+    };
+    let start = START_MS * 1_000_000;
+    for row in 0..rows {
+        let expected_label = (row % 3 != 0).then(|| format!("row {row}"));
+        let ok = time.get(row) == Some(CellValue::Time(start + row as i64 * 1_000_000_000))
+            && value.get(row) == Some(CellValue::Float64(row as f64 * 0.5))
+            && label.get(row)
+                == Some(
+                    expected_label
+                        .as_deref()
+                        .map_or(CellValue::Null, CellValue::String),
+                );
+        ensure!(
+            ok,
+            "row {row}: {:?}, {:?}, {:?}",
+            time.get(row),
+            value.get(row),
+            label.get(row)
+        );
+    }
     Ok(())
 }
 
-fn frame_bytes(response: &plugin_proto::pluginv2::QueryDataResponse) -> usize {
+fn frame_bytes(response: &pluginv2::QueryDataResponse) -> usize {
     response
         .responses
         .values()
@@ -271,15 +420,36 @@ fn frame_bytes(response: &plugin_proto::pluginv2::QueryDataResponse) -> usize {
         .sum()
 }
 
-/// Runs `in_flight` request loops on one connection for the budget's window
-/// (after a warm-up) and measures them.
+/// The budget's number of 1,000,000-row queries in `format`, one after the
+/// other.
+async fn large_load(
+    client: &PluginClient,
+    format: DataFrameFormat,
+    budget: Budget,
+) -> anyhow::Result<Large> {
+    const ROWS: usize = 1_000_000;
+    let request = query(ROWS, format)?;
+    let started = Instant::now();
+    let mut bytes = 0;
+    for _ in 0..budget.large_queries {
+        bytes += frame_bytes(&client.query_data_message(request.clone()).await?);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    Ok(Large {
+        mb_per_s: bytes as f64 / 1e6 / elapsed,
+        rows_per_s: (budget.large_queries * ROWS) as f64 / elapsed,
+        answer_bytes: bytes / budget.large_queries.max(1),
+    })
+}
+
+/// Runs `in_flight` loops of `request` on one connection for the budget's
+/// window (after a warm-up) and measures them.
 async fn load(
     client: &PluginClient,
-    rows: usize,
+    request: QueryDataRequest,
     in_flight: usize,
     budget: Budget,
 ) -> anyhow::Result<Throughput> {
-    let request = query(rows)?;
     let warmup_end = Instant::now() + budget.warmup;
     while Instant::now() < warmup_end {
         client.query_data_message(request.clone()).await?;
@@ -321,113 +491,186 @@ fn percentile(samples: &mut [Duration], pct: usize) -> Duration {
     samples[rank - 1]
 }
 
-fn print_report(contenders: &[Contender; 2], results: &[Results; 2], rounds: usize) {
-    let [ours, peer] = results;
-    let ms = |d: Duration| format!("{:.3} ms", d.as_secs_f64() * 1e3);
-    let mib = |bytes: u64| format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0));
-    let ratio = |a: f64, b: f64| {
-        if b > 0.0 {
-            format!("{:.2}x", a / b)
-        } else {
-            "n/a".to_owned()
+/// How a figure is shown.
+#[derive(Debug, Clone, Copy)]
+enum Unit {
+    /// A rate, rounded.
+    PerSecond,
+    /// A rate of rows, in scientific notation.
+    RowsPerSecond,
+    /// Seconds, shown in milliseconds.
+    Millis,
+    /// Bytes, shown in MiB.
+    MiB,
+    /// Bytes, shown in MB.
+    MB,
+}
+
+impl Unit {
+    fn show(self, value: f64) -> String {
+        match self {
+            Unit::PerSecond => format!("{value:.0}"),
+            Unit::RowsPerSecond => format!("{value:.2e}"),
+            Unit::Millis => format!("{:.3} ms", value * 1e3),
+            Unit::MiB => format!("{:.1} MiB", value / (1024.0 * 1024.0)),
+            Unit::MB => format!("{:.1} MB", value / 1e6),
         }
+    }
+}
+
+/// One line of the report.
+struct Line {
+    name: &'static str,
+    unit: Unit,
+    /// Whether higher is better and the line gets ratios (first plugin over
+    /// each other).
+    ratio: bool,
+    /// The figure, `None` when the plugin has none (JSON not answered).
+    figure: fn(&Results) -> Option<f64>,
+}
+
+fn lines() -> [Line; 20] {
+    let line = |name, unit, ratio, figure| Line {
+        name,
+        unit,
+        ratio,
+        figure,
     };
-    let rows: Vec<[String; 4]> = vec![
-        [
-            "QueryData 1,000 rows, 1 in flight: req/s".into(),
-            format!("{:.0}", ours.small_one.requests_per_s),
-            format!("{:.0}", peer.small_one.requests_per_s),
-            ratio(ours.small_one.requests_per_s, peer.small_one.requests_per_s),
-        ],
-        [
-            "  p50".into(),
-            ms(ours.small_one.p50),
-            ms(peer.small_one.p50),
-            String::new(),
-        ],
-        [
-            "  p99".into(),
-            ms(ours.small_one.p99),
-            ms(peer.small_one.p99),
-            String::new(),
-        ],
-        [
-            "QueryData 1,000 rows, 4 in flight: req/s".into(),
-            format!("{:.0}", ours.small_four.requests_per_s),
-            format!("{:.0}", peer.small_four.requests_per_s),
-            ratio(
-                ours.small_four.requests_per_s,
-                peer.small_four.requests_per_s,
-            ),
-        ],
-        [
-            "  p50".into(),
-            ms(ours.small_four.p50),
-            ms(peer.small_four.p50),
-            String::new(),
-        ],
-        [
-            "  p99".into(),
-            ms(ours.small_four.p99),
-            ms(peer.small_four.p99),
-            String::new(),
-        ],
-        [
-            "QueryData 1,000,000 rows: MB/s of frames".into(),
-            format!("{:.0}", ours.large_mb_per_s),
-            format!("{:.0}", peer.large_mb_per_s),
-            ratio(ours.large_mb_per_s, peer.large_mb_per_s),
-        ],
-        [
-            "  rows/s".into(),
-            format!("{:.2e}", ours.large_rows_per_s),
-            format!("{:.2e}", peer.large_rows_per_s),
-            ratio(ours.large_rows_per_s, peer.large_rows_per_s),
-        ],
-        [
-            "  encoded frame per answer".into(),
-            format!("{:.1} MB", ours.large_answer_bytes as f64 / 1e6),
-            format!("{:.1} MB", peer.large_answer_bytes as f64 / 1e6),
-            String::new(),
-        ],
-        [
-            "spawn to handshake (median)".into(),
-            ms(ours.startup),
-            ms(peer.startup),
-            String::new(),
-        ],
-        [
-            "idle RSS".into(),
-            mib(ours.idle_rss),
-            mib(peer.idle_rss),
-            String::new(),
-        ],
-        [
-            "peak RSS (VmHWM) after 1,000,000 rows".into(),
-            mib(ours.peak_rss),
-            mib(peer.peak_rss),
-            String::new(),
-        ],
-        [
-            "stripped release binary".into(),
-            mib(ours.binary_size),
-            mib(peer.binary_size),
-            String::new(),
-        ],
-    ];
+    [
+        line(
+            "QueryData 1,000 rows, 1 in flight: req/s",
+            Unit::PerSecond,
+            true,
+            |r| Some(r.small_one.requests_per_s),
+        ),
+        line("  p50", Unit::Millis, false, |r| {
+            Some(r.small_one.p50.as_secs_f64())
+        }),
+        line("  p99", Unit::Millis, false, |r| {
+            Some(r.small_one.p99.as_secs_f64())
+        }),
+        line(
+            "QueryData 1,000 rows, 4 in flight: req/s",
+            Unit::PerSecond,
+            true,
+            |r| Some(r.small_four.requests_per_s),
+        ),
+        line("  p50", Unit::Millis, false, |r| {
+            Some(r.small_four.p50.as_secs_f64())
+        }),
+        line("  p99", Unit::Millis, false, |r| {
+            Some(r.small_four.p99.as_secs_f64())
+        }),
+        line(
+            "QueryData 1,000,000 rows: MB/s of frames",
+            Unit::PerSecond,
+            true,
+            |r| Some(r.large.mb_per_s),
+        ),
+        line("  rows/s", Unit::RowsPerSecond, true, |r| {
+            Some(r.large.rows_per_s)
+        }),
+        line("  encoded frame per answer", Unit::MB, false, |r| {
+            Some(r.large.answer_bytes as f64)
+        }),
+        line(
+            "QueryData JSON 1,000 rows, 1 in flight: req/s",
+            Unit::PerSecond,
+            true,
+            |r| r.json.as_ref().map(|j| j.small_one.requests_per_s),
+        ),
+        line("  p50", Unit::Millis, false, |r| {
+            r.json.as_ref().map(|j| j.small_one.p50.as_secs_f64())
+        }),
+        line("  p99", Unit::Millis, false, |r| {
+            r.json.as_ref().map(|j| j.small_one.p99.as_secs_f64())
+        }),
+        line(
+            "QueryData JSON 1,000,000 rows: MB/s of frames",
+            Unit::PerSecond,
+            true,
+            |r| r.json.as_ref().map(|j| j.large.mb_per_s),
+        ),
+        line("  rows/s", Unit::RowsPerSecond, true, |r| {
+            r.json.as_ref().map(|j| j.large.rows_per_s)
+        }),
+        line("  encoded frame per answer", Unit::MB, false, |r| {
+            r.json.as_ref().map(|j| j.large.answer_bytes as f64)
+        }),
+        line("spawn to handshake (median)", Unit::Millis, false, |r| {
+            Some(r.startup.as_secs_f64())
+        }),
+        line("idle RSS", Unit::MiB, false, |r| Some(r.idle_rss as f64)),
+        line(
+            "peak RSS (VmHWM) after 1,000,000 rows",
+            Unit::MiB,
+            false,
+            |r| Some(r.peak_rss as f64),
+        ),
+        line(
+            "  ... and after the JSON answers too",
+            Unit::MiB,
+            false,
+            |r| r.json.as_ref().map(|j| j.peak_rss as f64),
+        ),
+        line("stripped release binary", Unit::MiB, false, |r| {
+            Some(r.binary_size as f64)
+        }),
+    ]
+}
+
+/// The report's cells for `results` (one per plugin, then one ratio per
+/// plugin after the first), line by line.
+fn report_rows(results: &[Results]) -> Vec<Vec<String>> {
+    lines()
+        .iter()
+        .map(|line| {
+            let figures: Vec<Option<f64>> = results.iter().map(line.figure).collect();
+            let mut cells = vec![line.name.to_owned()];
+            cells.extend(
+                figures
+                    .iter()
+                    .map(|figure| figure.map_or_else(|| "n/a".to_owned(), |v| line.unit.show(v))),
+            );
+            cells.extend(figures[1..].iter().map(|other| match (figures[0], *other) {
+                (Some(first), Some(other)) if line.ratio && other > 0.0 => {
+                    format!("{:.2}x", first / other)
+                }
+                _ => String::new(),
+            }));
+            cells
+        })
+        .collect()
+}
+
+fn print_report(contenders: &[Contender], results: &[Results], rounds: usize) {
     println!();
-    println!("medians of {rounds} round(s), alternating which plugin goes first");
+    println!("medians of {rounds} round(s), rotating which plugin goes first");
     println!();
-    println!(
-        "| workload | {} | {} | ratio |",
-        contenders[0].name, contenders[1].name
+    let first = &contenders[0].name;
+    let mut header = vec!["workload".to_owned()];
+    header.extend(contenders.iter().map(|c| c.name.clone()));
+    header.extend(
+        contenders[1..]
+            .iter()
+            .map(|c| format!("{first} vs {}", c.name)),
     );
-    println!("|---|---:|---:|---:|");
-    for [name, a, b, r] in rows {
-        println!("| {name} | {a} | {b} | {r} |");
+    println!("| {} |", header.join(" | "));
+    println!("|---|{}", "---:|".repeat(header.len() - 1));
+    for row in report_rows(results) {
+        println!("| {} |", row.join(" | "));
+    }
+    println!();
+    for (contender, result) in contenders.iter().zip(results) {
+        if result.json.is_none() {
+            println!(
+                "n/a: {} answers a format=JSON request with Arrow frames (DataResponse.format = ARROW)",
+                contender.name
+            );
+        }
     }
     println!(
-        "\nmachine: {} CPUs; {}",
+        "machine: {} CPUs; {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         kernel()
     );
@@ -443,6 +686,14 @@ fn kernel() -> String {
                 .map(|release| format!("Linux {release}"))
         })
         .unwrap_or_else(|| std::env::consts::OS.to_owned())
+}
+
+/// The one-minute load average, or `?` where `/proc/loadavg` is missing.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|load| load.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
 }
 
 #[cfg(test)]
@@ -461,21 +712,75 @@ mod tests {
         assert_eq!(percentile(&mut [], 50), Duration::ZERO);
     }
 
-    #[test]
-    fn each_figure_takes_its_own_median() {
-        let round = |mb_per_s: f64, idle_rss: u64, p50_ms: u64| Results {
-            large_mb_per_s: mb_per_s,
+    fn round(mb_per_s: f64, idle_rss: u64, p50_ms: u64) -> Results {
+        Results {
+            large: Large {
+                mb_per_s,
+                ..Large::default()
+            },
             idle_rss,
             small_one: Throughput {
                 p50: Duration::from_millis(p50_ms),
                 ..Throughput::default()
             },
             ..Results::default()
-        };
+        }
+    }
+
+    #[test]
+    fn each_figure_takes_its_own_median() {
         let median = Results::median(&[round(300.0, 7, 2), round(100.0, 9, 3), round(200.0, 8, 1)]);
-        assert_eq!(median.large_mb_per_s, 200.0);
+        assert_eq!(median.large.mb_per_s, 200.0);
         assert_eq!(median.idle_rss, 8);
         assert_eq!(median.small_one.p50, Duration::from_millis(2));
-        assert_eq!(Results::median(&[round(5.0, 1, 1)]).large_mb_per_s, 5.0);
+        assert_eq!(Results::median(&[round(5.0, 1, 1)]).large.mb_per_s, 5.0);
+    }
+
+    #[test]
+    fn json_figures_need_every_round() {
+        let with_json = |requests_per_s| Results {
+            json: Some(JsonResults {
+                small_one: Throughput {
+                    requests_per_s,
+                    ..Throughput::default()
+                },
+                ..JsonResults::default()
+            }),
+            ..Results::default()
+        };
+        let median = Results::median(&[with_json(1.0), with_json(3.0), with_json(2.0)]);
+        assert_eq!(median.json.map(|j| j.small_one.requests_per_s), Some(2.0));
+        let mixed = Results::median(&[with_json(1.0), Results::default()]);
+        assert!(mixed.json.is_none());
+    }
+
+    #[test]
+    fn ratios_compare_the_first_plugin_and_skip_missing_figures() {
+        let fast = Results {
+            json: Some(JsonResults::default()),
+            ..round(300.0, 1, 1)
+        };
+        let rows = report_rows(&[fast, round(100.0, 1, 1), round(150.0, 1, 1)]);
+        let mb_per_s = rows
+            .iter()
+            .find(|row| row[0] == "QueryData 1,000,000 rows: MB/s of frames")
+            .unwrap();
+        assert_eq!(mb_per_s[1..], ["300", "100", "150", "3.00x", "2.00x"]);
+        let json = rows
+            .iter()
+            .find(|row| row[0].starts_with("QueryData JSON 1,000 rows"))
+            .unwrap();
+        assert_eq!(json[1..], ["0", "n/a", "n/a", "", ""]);
+        let p50 = &rows[1];
+        assert_eq!(p50[1..], ["1.000 ms", "1.000 ms", "1.000 ms", "", ""]);
+    }
+
+    #[test]
+    fn contenders_are_name_equals_binary() {
+        let contender = Contender::parse("this SDK=/tmp/a=b").unwrap();
+        assert_eq!(contender.name, "this SDK");
+        assert_eq!(contender.binary, PathBuf::from("/tmp/a=b"));
+        assert!(Contender::parse("/tmp/plugin").is_err());
+        assert!(Contender::parse("=/tmp/plugin").is_err());
     }
 }
