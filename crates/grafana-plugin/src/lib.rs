@@ -3,7 +3,8 @@
 //! Grafana starts a backend plugin as a child process and calls it over
 //! gRPC. This crate gives a plugin everything it needs to answer: the
 //! handler traits and SDK types ([`backend`]), data frames ([`data`]), one
-//! instance per data source ([`instancemgmt`]), serving ([`serve`]) and,
+//! instance per data source ([`instancemgmt`]), serving ([`serve`]),
+//! Grafana's intervals ([`gtime`]) and,
 //! behind features, outgoing HTTP ([`httpclient`]), resources ([`resource`])
 //! and a test kit ([`testkit`]). A data source in full:
 //!
@@ -44,6 +45,8 @@
 //! | `otel` | | OpenTelemetry traces exported to Grafana's OTLP endpoint |
 //! | `pprof` | | CPU profiles over HTTP on localhost |
 //! | `chrono`, `time` | | those crates' date-times as frame time values |
+//! | `derive` | | `#[derive(ToFrame)]`: frames from lists of structs |
+//! | `sql-sqlite`, `sql-postgres` | | [`sql`]: SQL data sources on sqlx, with that driver |
 //! | `testkit` | | [`testkit`]: start the plugin the way Grafana does, in tests |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -61,6 +64,15 @@ pub use plugin_proto as proto;
 #[cfg_attr(docsrs, doc(cfg(feature = "resource")))]
 pub use plugin_resource as resource;
 pub use plugin_serve as serve;
+#[cfg(any(feature = "sql-sqlite", feature = "sql-postgres"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "sql-sqlite", feature = "sql-postgres")))
+)]
+pub use plugin_sql as sql;
+/// Grafana's intervals and durations, as the Go SDK's `backend/gtime`
+/// reads them.
+pub use plugin_time as gtime;
 pub use plugin_serve::{app, build_info, datasource};
 #[cfg(feature = "testkit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
