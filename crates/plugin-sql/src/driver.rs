@@ -5,12 +5,10 @@
 //! scan type, data/sqlutil/scanrow.go; the drivers here follow mattn/go-sqlite3 and pgx), reads
 //! one cell as a [`Value`], and runs SQL text.
 
-use std::borrow::Cow;
-
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use plugin_data::FieldType;
-use sqlx::{Column, Database, Pool, TypeInfo};
+use sqlx::{Database, Pool};
 
 use crate::macros::Macros;
 use crate::value::Value;
@@ -62,13 +60,16 @@ pub trait SqlDriver: Database + sealed::Sealed {
     fn default_macros() -> Macros;
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 fn columns_of<DB: Database>(columns: &[DB::Column]) -> Vec<(String, String)> {
+    use sqlx::{Column, TypeInfo};
     columns
         .iter()
         .map(|c| (c.name().to_owned(), c.type_info().name().to_owned()))
         .collect()
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 fn decode_error(
     index: usize,
     source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -82,7 +83,8 @@ fn decode_error(
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use super::*;
-    use sqlx::{Decode, Executor, Row, Sqlite, ValueRef};
+    use sqlx::{Decode, Executor, Row, Sqlite, TypeInfo, ValueRef};
+    use std::borrow::Cow;
 
     impl sealed::Sealed for Sqlite {}
 
@@ -169,6 +171,7 @@ mod postgres {
     use super::*;
     use sqlx::postgres::PgValueFormat;
     use sqlx::{Executor, Postgres, Row, ValueRef};
+    use std::borrow::Cow;
 
     impl sealed::Sealed for Postgres {}
 
