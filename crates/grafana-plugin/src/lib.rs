@@ -64,19 +64,19 @@ pub use plugin_proto as proto;
 #[cfg_attr(docsrs, doc(cfg(feature = "resource")))]
 pub use plugin_resource as resource;
 pub use plugin_serve as serve;
+pub use plugin_serve::{app, build_info, datasource};
 #[cfg(any(feature = "sql-sqlite", feature = "sql-postgres"))]
 #[cfg_attr(
     docsrs,
     doc(cfg(any(feature = "sql-sqlite", feature = "sql-postgres")))
 )]
 pub use plugin_sql as sql;
-/// Grafana's intervals and durations, as the Go SDK's `backend/gtime`
-/// reads them.
-pub use plugin_time as gtime;
-pub use plugin_serve::{app, build_info, datasource};
 #[cfg(feature = "testkit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
 pub use plugin_testkit as testkit;
+/// Grafana's intervals and durations, as the Go SDK's `backend/gtime`
+/// reads them.
+pub use plugin_time as gtime;
 
 // The third-party crates whose types appear in the SDK's API.
 #[cfg(feature = "axum")]
