@@ -135,6 +135,8 @@ impl Plugin {
 /// Routes a conversion request whose objects are query data requests to the
 /// query conversion handler, as the Go SDK's conversion adapter does; hands
 /// every other request back.
+// The request comes back by value, untouched, so it is not boxed.
+#[allow(clippy::result_large_err)]
 pub(crate) fn convert_queries(
     plugin: &Plugin,
     request: ConversionRequest,

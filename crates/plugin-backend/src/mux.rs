@@ -11,6 +11,9 @@ use crate::error::{Error, ErrorSource};
 use crate::handler::QueryDataHandler;
 use crate::rpc::{DynEndpoint, QueryData};
 
+/// A query data handler behind one pointer.
+type QueryDataEndpoint = dyn DynEndpoint<QueryData>;
+
 /// A [`QueryDataHandler`] that routes each query to the handler registered
 /// for its `query_type`, like the Go SDK's `datasource.QueryTypeMux`.
 ///
@@ -47,8 +50,8 @@ use crate::rpc::{DynEndpoint, QueryData};
 /// ```
 #[derive(Clone, Default)]
 pub struct QueryTypeMux {
-    handlers: HashMap<String, Arc<dyn DynEndpoint<QueryData>>>,
-    fallback: Option<Arc<dyn DynEndpoint<QueryData>>>,
+    handlers: HashMap<String, Arc<QueryDataEndpoint>>,
+    fallback: Option<Arc<QueryDataEndpoint>>,
 }
 
 impl QueryTypeMux {
@@ -66,7 +69,7 @@ impl QueryTypeMux {
         handler: impl QueryDataHandler + 'static,
     ) -> Self {
         let query_type = query_type.into();
-        let handler: Arc<dyn DynEndpoint<QueryData>> = Arc::new(handler);
+        let handler: Arc<QueryDataEndpoint> = Arc::new(handler);
         if query_type.is_empty() {
             self.fallback = Some(handler);
         } else {
@@ -110,7 +113,7 @@ impl QueryDataHandler for QueryTypeMux {
         let mut response = QueryDataResponse::new();
         // Group the queries by the handler that takes them, keeping the
         // order in which each handler was first needed.
-        let mut groups: Vec<(&Arc<dyn DynEndpoint<QueryData>>, Vec<DataQuery>)> = Vec::new();
+        let mut groups: Vec<(&Arc<QueryDataEndpoint>, Vec<DataQuery>)> = Vec::new();
         for query in queries {
             let handler = self
                 .handlers

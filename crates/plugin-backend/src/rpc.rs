@@ -87,6 +87,9 @@ pub trait Rpc: Send + Sync + 'static {
     /// The plugin context of `request`.
     fn plugin_context(request: &Self::Request) -> &PluginContext;
 
+    /// The plugin context of `request`, to change.
+    fn plugin_context_mut(request: &mut Self::Request) -> &mut PluginContext;
+
     /// `request` as the enum of every endpoint's request.
     fn into_any(request: Self::Request) -> AnyRequest;
 
@@ -195,6 +198,12 @@ macro_rules! endpoints {
                 fn plugin_context(request: &Self::Request) -> &PluginContext {
                     let ($request $(, $sender)?) = request;
                     &$request.plugin_context
+                }
+
+                #[allow(unused_parens, unused_variables)]
+                fn plugin_context_mut(request: &mut Self::Request) -> &mut PluginContext {
+                    let ($request $(, $sender)?) = request;
+                    &mut $request.plugin_context
                 }
 
                 fn into_any(request: Self::Request) -> AnyRequest {
@@ -313,7 +322,7 @@ macro_rules! endpoints {
         /// with [`Plugin`] from capability handlers, wrap it with
         /// [`HandlerBuilder`](crate::middleware::HandlerBuilder), or
         /// implement it directly.
-        #[allow(unused_parens)]
+        #[allow(unused_parens, clippy::double_parens)]
         pub trait Handler: Send + Sync {
             /// Answers one call of endpoint `E`.
             fn call<E: Rpc>(

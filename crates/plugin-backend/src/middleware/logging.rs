@@ -19,9 +19,9 @@ use tracing::{Instrument, Span};
 use super::{Layered, Middleware, Next, Outcome, RequestStatus, outcome};
 use crate::context::PluginContext;
 use crate::data::QueryDataResponse;
-use crate::rpc::Endpoint;
 use crate::error::{Error, ErrorSource};
 use crate::handler::Handler;
+use crate::rpc::Endpoint;
 use crate::rpc::{self, Rpc};
 
 /// The logging [`Middleware`].

@@ -203,7 +203,12 @@ macro_rules! middleware_layers {
     )+};
 }
 
-middleware_layers!(LoggingLayer, MetricsLayer, ErrorSourceLayer, CatchPanicLayer);
+middleware_layers!(
+    LoggingLayer,
+    MetricsLayer,
+    ErrorSourceLayer,
+    CatchPanicLayer
+);
 
 /// The layers of [`HandlerBuilder::with_default_layers`], outermost first.
 pub type DefaultLayers = Stack<

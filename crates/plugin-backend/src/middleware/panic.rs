@@ -65,7 +65,10 @@ impl Middleware for CatchPanicLayer {
         } else {
             None
         };
-        match (guarded(E::ENDPOINT, || next.call::<E>(request)).await, ref_ids) {
+        match (
+            guarded(E::ENDPOINT, || next.call::<E>(request)).await,
+            ref_ids,
+        ) {
             (Err(Error::Panic(message)), Some(ref_ids)) => {
                 let response: QueryDataResponse = ref_ids
                     .into_iter()
