@@ -16,7 +16,7 @@
 //!   implementing [`Rpc`]: the endpoint as a type, with its request and
 //!   response types;
 //! * the capability traits ([`QueryDataHandler`], [`StreamHandler`], …),
-//!   their forwarding through `Arc`, and [`Plugin`](crate::Plugin)'s
+//!   their forwarding through `Arc`, and [`Plugin`]'s
 //!   `with_*` methods and dispatch, with the Go answer for a missing
 //!   capability;
 //! * [`Handler`]: one generic method, [`Handler::call`], plus one named

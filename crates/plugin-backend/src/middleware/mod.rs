@@ -6,7 +6,7 @@
 //! ([`Rpc::plugin_context`]) and the result, and forwards to the next
 //! handler by default. So a middleware is written once, for every
 //! endpoint; it treats one endpoint specially by type
-//! ([`rpc::downcast_ref`](crate::rpc::downcast_ref)). [`Layered`] is a
+//! ([`rpc::downcast_ref`]). [`Layered`] is a
 //! handler wrapped in a middleware, and each middleware value is also a
 //! [`tower_layer::Layer`] from handler to handler.
 //!

@@ -119,7 +119,7 @@ impl<H: Handler + 'static, E: Rpc> Service<E::Request> for EndpointService<H, E>
     }
 }
 
-/// Applies a tower layer to a handler; see the [module docs](self).
+/// Applies a tower layer to a handler, once, when the handler is built.
 ///
 /// ```
 /// use plugin_backend::middleware::{HandlerBuilder, TowerLayer};
