@@ -1,6 +1,4 @@
-//! Number and time formatting that matches the Go SDK's output (JSON numbers, `%v` in tables).
-
-use std::io::{self, Write};
+//! Number and time formatting that matches the Go SDK's output (`%v` in tables, time strings).
 
 /// Splits Rust's `{:e}` output (`1.5e-7`) into mantissa and decimal exponent.
 fn split_exponent(exp_repr: &str) -> (&str, i32) {
@@ -28,28 +26,6 @@ pub(crate) fn go_float_v(value: f64, display: &str, exp_repr: String) -> String 
         format!("{mantissa}e{sign}{:02}", exp.abs())
     } else {
         display.to_owned()
-    }
-}
-
-/// Writes a finite float the way Go's `encoding/json` does: plain decimal for
-/// `1e-6 <= |v| < 1e21`, otherwise exponent form (`1e+21`, `5e-324`). Integral values have no
-/// `.0`, so `1.0` is written `1` exactly as Go writes it.
-pub(crate) fn write_json_float<W: Write>(
-    out: &mut W,
-    abs: f64,
-    display: std::fmt::Arguments<'_>,
-    exp_repr: std::fmt::Arguments<'_>,
-) -> io::Result<()> {
-    if abs == 0.0 || (1e-6..1e21).contains(&abs) {
-        out.write_fmt(display)
-    } else {
-        let exp_repr = exp_repr.to_string();
-        let (mantissa, exp) = split_exponent(&exp_repr);
-        if exp < 0 {
-            write!(out, "{mantissa}e-{}", exp.abs())
-        } else {
-            write!(out, "{mantissa}e+{exp}")
-        }
     }
 }
 
@@ -107,27 +83,6 @@ mod tests {
         assert_eq!(v(f64::NAN), "NaN");
         assert_eq!(v(f64::NEG_INFINITY), "-Inf");
         assert_eq!(v(0.0), "0");
-    }
-
-    #[test]
-    fn json_floats() {
-        let j = |x: f64| {
-            let mut out = Vec::new();
-            write_json_float(
-                &mut out,
-                x.abs(),
-                format_args!("{x}"),
-                format_args!("{x:e}"),
-            )
-            .ok();
-            String::from_utf8(out).unwrap_or_default()
-        };
-        assert_eq!(j(1.0), "1");
-        assert_eq!(j(-2.5), "-2.5");
-        assert_eq!(j(1e21), "1e+21");
-        assert_eq!(j(5e-324), "5e-324");
-        assert_eq!(j(f64::MAX), "1.7976931348623157e+308");
-        assert_eq!(j(1e-7), "1e-7");
     }
 
     #[test]

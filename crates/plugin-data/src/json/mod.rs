@@ -10,6 +10,7 @@
 
 pub(crate) mod decode;
 pub(crate) mod encode;
+mod write;
 
 pub(crate) use decode::decode_frame;
 pub(crate) use encode::encode_frame;
