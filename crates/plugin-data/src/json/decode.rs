@@ -83,7 +83,8 @@ struct EntitiesIn {
 /// Where a parse stopped inside a column, so the error can name the field and row.
 struct CellFailure {
     field: String,
-    row: usize,
+    /// `None` when the column itself is not an array.
+    row: Option<usize>,
 }
 
 /// Decodes one frame JSON document; with `known_schema`, the document's own schema (if any)
@@ -130,9 +131,10 @@ pub(crate) fn decode_frame(bytes: &[u8], known_schema: Option<&Frame>) -> Result
 /// range; syntax errors stay [`Error::Json`], as they are errors of the document.
 fn describe(error: serde_json::Error, failure: Option<CellFailure>) -> Error {
     match failure {
-        Some(CellFailure { field, row }) if error.is_data() => {
-            Error::InvalidJson(format!("field {field:?}: row {row}: {error}"))
-        }
+        Some(CellFailure { field, row }) if error.is_data() => Error::InvalidJson(match row {
+            Some(row) => format!("field {field:?}: row {row}: {error}"),
+            None => format!("field {field:?}: {error}"),
+        }),
         _ => Error::Json(error),
     }
 }
@@ -393,14 +395,25 @@ impl<'de> Visitor<'de> for ColumnsSeed<'_> {
                 rows,
                 failure: self.failure,
             };
-            match seq.next_element_seed(seed)? {
-                Some(column) => {
+            match seq.next_element_seed(seed) {
+                Ok(Some(column)) => {
                     rows = column.len();
                     columns.push(column);
                 }
-                None => {
+                Ok(None) => {
                     let count = columns.len();
                     return Ok((columns, count));
+                }
+                Err(e) => {
+                    // A failed cell has already said where it failed.
+                    let failure = self.failure.take().or_else(|| {
+                        Some(CellFailure {
+                            field: field.name().to_owned(),
+                            row: None,
+                        })
+                    });
+                    self.failure.set(failure);
+                    return Err(e);
                 }
             }
         }
@@ -493,7 +506,7 @@ impl<'de> DeserializeSeed<'de> for ColumnSeed<'_> {
             FieldType::Float32 => Column::Float32(self.cells(d)?),
             FieldType::Float64 => Column::Float64(self.cells(d)?),
             FieldType::Time => Column::Time(self.cells(d)?),
-            FieldType::Bool => done(Arc::new(self.cells::<_, Bools>(d)?.0.finish())),
+            FieldType::Bool => done(Arc::new(self.cells::<_, Bools>(d)?.builder.finish())),
             FieldType::String => done(Arc::new(self.cells::<_, Strings>(d)?.builder.finish())),
             FieldType::Json => done(Arc::new(self.cells::<_, Documents>(d)?.builder.finish())),
         })
@@ -530,7 +543,7 @@ impl<'de, C: Cells<'de>> Visitor<'de> for CellsVisitor<'_, 'de, C> {
                 Err(e) => {
                     self.seed.failure.set(Some(CellFailure {
                         field: self.seed.field.name().to_owned(),
-                        row: self.cells.len(),
+                        row: Some(self.cells.len()),
                     }));
                     return Err(e);
                 }
@@ -738,25 +751,31 @@ impl Numbers<TimestampNanosecondType> {
 }
 
 /// A bool column (null in a non-nullable field reads as `false`).
-struct Bools(BooleanBuilder, bool);
+struct Bools {
+    builder: BooleanBuilder,
+    nullable: bool,
+}
 
 impl<'de> Cells<'de> for Bools {
     fn with_capacity(rows: usize, nullable: bool) -> Self {
-        Bools(BooleanBuilder::with_capacity(rows), nullable)
+        Bools {
+            builder: BooleanBuilder::with_capacity(rows),
+            nullable,
+        }
     }
 
     #[inline]
     fn read<D: Deserializer<'de>>(&mut self, cell: D) -> Result<(), D::Error> {
         match Option::<bool>::deserialize(cell)? {
-            Some(v) => self.0.append_value(v),
-            None if self.1 => self.0.append_null(),
-            None => self.0.append_value(false),
+            Some(v) => self.builder.append_value(v),
+            None if self.nullable => self.builder.append_null(),
+            None => self.builder.append_value(false),
         }
         Ok(())
     }
 
     fn len(&self) -> usize {
-        self.0.len()
+        self.builder.len()
     }
 }
 
@@ -1002,6 +1021,14 @@ mod tests {
         ));
         assert!(
             message.contains(r#"field "t": row 0: Text("x")"#),
+            "{message}"
+        );
+        let message = invalid_message(decode(
+            r#"{"schema":{"fields":[{"name":"n","typeInfo":{"frame":"int8"}}]},
+                "data":{"values":[5]}}"#,
+        ));
+        assert!(
+            message.contains(r#"field "n": invalid type: integer `5`"#),
             "{message}"
         );
     }
