@@ -53,6 +53,13 @@ pub struct PluginContext {
     pub api_version: String,
     /// The Grafana namespace (stack or organization) of the request.
     pub namespace: String,
+    /// The tenant of the request in multi-tenant Grafana; empty when there
+    /// is none.
+    ///
+    /// Grafana sends it in the call's gRPC metadata (`tenantID`), not in the
+    /// message (the Go SDK keeps it in the `context.Context`); the server
+    /// copies it here, and instance management keys instances by it.
+    pub tenant_id: String,
 }
 
 impl PluginContext {
@@ -91,6 +98,12 @@ impl PluginContext {
     /// This context, with Grafana configuration `config`.
     pub fn with_grafana_config(mut self, config: GrafanaConfig) -> Self {
         self.grafana_config = config;
+        self
+    }
+
+    /// This context, for tenant `tenant_id`.
+    pub fn with_tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
+        self.tenant_id = tenant_id.into();
         self
     }
 

@@ -16,7 +16,7 @@ use std::fmt;
 use std::io;
 use std::str::FromStr;
 
-use crate::endpoint::Endpoint;
+use crate::rpc::Endpoint;
 use crate::status::Status;
 
 /// A boxed error from plugin code: anything that implements

@@ -72,7 +72,8 @@
 //! | streams | [`SubscribeStreamRequest`], [`RunStreamRequest`], [`StreamSender`], [`PublishStreamRequest`] |
 //! | admission, conversion | [`AdmissionRequest`], [`ValidationResponse`], [`MutationResponse`], [`ConversionRequest`], [`ConversionResponse`] |
 //! | handlers | [`Handler`], [`Plugin`], [`QueryDataHandler`] and the other capability traits |
-//! | middleware | [`middleware::HandlerBuilder`], [`middleware::LoggingLayer`], [`middleware::MetricsLayer`], [`middleware::ErrorSourceLayer`], [`middleware::CatchPanicLayer`] |
+//! | endpoints | [`Endpoint`], [`rpc`] (the endpoint table: [`rpc::Rpc`], one type per endpoint) |
+//! | middleware | [`middleware::Middleware`], [`middleware::HandlerBuilder`], [`middleware::TowerLayer`], [`middleware::LoggingLayer`], [`middleware::MetricsLayer`], [`middleware::ErrorSourceLayer`], [`middleware::CatchPanicLayer`] |
 //! | conveniences | [`QueryTypeMux`], [`concurrent::query_data`], [`ForwardHttpHeaders`] |
 //! | errors | [`Error`], [`ErrorSource`], [`grpc`] |
 //!
@@ -95,7 +96,6 @@ pub mod conversion;
 pub mod convert;
 pub mod data;
 pub mod diagnostics;
-mod endpoint;
 pub mod error;
 pub mod grpc;
 pub mod handler;
@@ -103,6 +103,7 @@ pub mod headers;
 pub mod middleware;
 pub mod mux;
 pub mod resource;
+pub mod rpc;
 mod sender;
 pub mod settings;
 mod status;
@@ -126,7 +127,6 @@ pub use diagnostics::{
     CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult,
     HealthStatus,
 };
-pub use endpoint::Endpoint;
 pub use error::{BoxError, Error, ErrorSource};
 pub use handler::{
     AdmissionHandler, CallResourceHandler, CheckHealthHandler, CollectMetricsHandler,
@@ -136,6 +136,7 @@ pub use handler::{
 pub use headers::ForwardHttpHeaders;
 pub use mux::QueryTypeMux;
 pub use resource::{CallResourceRequest, CallResourceResponse, CallResourceResponseSender};
+pub use rpc::Endpoint;
 pub use sender::ResponseSender;
 pub use settings::{AppInstanceSettings, DataSourceInstanceSettings, SecureJsonData};
 pub use status::Status;

@@ -8,7 +8,11 @@ use futures_util::future::try_join_all;
 
 use crate::data::{DataQuery, DataResponse, QueryDataRequest, QueryDataResponse};
 use crate::error::{Error, ErrorSource};
-use crate::handler::{DynQueryData, QueryDataHandler};
+use crate::handler::QueryDataHandler;
+use crate::rpc::{DynEndpoint, QueryData};
+
+/// A query data handler behind one pointer.
+type QueryDataEndpoint = dyn DynEndpoint<QueryData>;
 
 /// A [`QueryDataHandler`] that routes each query to the handler registered
 /// for its `query_type`, like the Go SDK's `datasource.QueryTypeMux`.
@@ -46,8 +50,8 @@ use crate::handler::{DynQueryData, QueryDataHandler};
 /// ```
 #[derive(Clone, Default)]
 pub struct QueryTypeMux {
-    handlers: HashMap<String, Arc<dyn DynQueryData>>,
-    fallback: Option<Arc<dyn DynQueryData>>,
+    handlers: HashMap<String, Arc<QueryDataEndpoint>>,
+    fallback: Option<Arc<QueryDataEndpoint>>,
 }
 
 impl QueryTypeMux {
@@ -65,7 +69,7 @@ impl QueryTypeMux {
         handler: impl QueryDataHandler + 'static,
     ) -> Self {
         let query_type = query_type.into();
-        let handler: Arc<dyn DynQueryData> = Arc::new(handler);
+        let handler: Arc<QueryDataEndpoint> = Arc::new(handler);
         if query_type.is_empty() {
             self.fallback = Some(handler);
         } else {
@@ -109,7 +113,7 @@ impl QueryDataHandler for QueryTypeMux {
         let mut response = QueryDataResponse::new();
         // Group the queries by the handler that takes them, keeping the
         // order in which each handler was first needed.
-        let mut groups: Vec<(&Arc<dyn DynQueryData>, Vec<DataQuery>)> = Vec::new();
+        let mut groups: Vec<(&Arc<QueryDataEndpoint>, Vec<DataQuery>)> = Vec::new();
         for query in queries {
             let handler = self
                 .handlers
@@ -132,7 +136,7 @@ impl QueryDataHandler for QueryTypeMux {
             let mut sub_request = QueryDataRequest::new(plugin_context.clone(), queries);
             sub_request.headers = headers.clone();
             sub_request.format = format;
-            handler.query_data(sub_request)
+            handler.call(sub_request)
         });
         for answered in try_join_all(calls).await? {
             response.responses.extend(answered.responses);

@@ -9,18 +9,18 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::FutureExt as _;
 use plugin_backend::middleware::{
-    CatchPanicLayer, ErrorSourceLayer, HandlerBuilder, LoggingLayer, MetricsLayer,
+    CatchPanicLayer, ErrorSourceLayer, HandlerBuilder, LoggingLayer, MetricsLayer, Middleware, Next,
 };
+use plugin_backend::rpc::Rpc;
 use plugin_backend::{
     AdmissionRequest, CallResourceRequest, CheckHealthRequest, ChunkedDataWriter,
-    CollectMetricsRequest, ConversionRequest, ConversionResponse, DataFrameFormat, DataQuery,
-    DataResponse, Endpoint, Error, ErrorSource, Handler, HealthStatus, MutationResponse, Plugin,
-    PluginContext, PublishStreamRequest, PublishStreamResponse, QueryChunkedDataRequest,
-    QueryConversionHandler, QueryConversionResponse, QueryDataHandler, QueryDataRequest,
-    QueryDataResponse, RawObject, RunStreamRequest, Status, StreamSender, SubscribeStreamRequest,
-    SubscribeStreamResponse, ValidationResponse, grpc, query_data_fn,
+    CollectMetricsRequest, ConversionRequest, DataFrameFormat, DataQuery, DataResponse, Endpoint,
+    Error, ErrorSource, Handler, HealthStatus, Plugin, PluginContext, PublishStreamRequest,
+    QueryChunkedDataRequest, QueryConversionHandler, QueryConversionResponse, QueryDataHandler,
+    QueryDataRequest, QueryDataResponse, RawObject, RunStreamRequest, Status, StreamSender,
+    SubscribeStreamRequest, grpc, query_data_fn,
 };
-use plugin_backend::{CallResourceResponseSender, CheckHealthResult, CollectMetricsResult};
+use plugin_backend::{CheckHealthResult, CollectMetricsResult};
 use plugin_data::{Field, Frame};
 use prometheus::Registry;
 use support::{block_on, collecting_sender};
@@ -54,112 +54,36 @@ fn timeout_error() -> Error {
 
 // --- order -----------------------------------------------------------------
 
-/// A layer that records when requests pass through it, to observe order.
+/// A middleware that records when query data requests pass through it, to
+/// observe order.
 #[derive(Clone)]
 struct RecordLayer {
     name: &'static str,
     events: Arc<Mutex<Vec<String>>>,
 }
 
-impl<H> Layer<H> for RecordLayer {
-    type Service = Record<H>;
-
-    fn layer(&self, inner: H) -> Record<H> {
-        Record {
-            layer: self.clone(),
-            inner,
-        }
-    }
-}
-
-struct Record<H> {
-    layer: RecordLayer,
-    inner: H,
-}
-
-impl<H> Record<H> {
+impl RecordLayer {
     fn note(&self, event: &str) {
-        self.layer
-            .events
+        self.events
             .lock()
             .unwrap()
-            .push(format!("{event} {}", self.layer.name));
+            .push(format!("{event} {}", self.name));
     }
 }
 
-impl<H: Handler> Handler for Record<H> {
-    async fn query_data(&self, request: QueryDataRequest) -> Result<QueryDataResponse, Error> {
+impl Middleware for RecordLayer {
+    async fn call<E: Rpc, H: Handler>(
+        &self,
+        request: E::Request,
+        next: Next<'_, H>,
+    ) -> Result<E::Response, Error> {
+        if E::ENDPOINT != Endpoint::QueryData {
+            return next.call::<E>(request).await;
+        }
         self.note("enter");
-        let result = self.inner.query_data(request).await;
+        let result = next.call::<E>(request).await;
         self.note("leave");
         result
-    }
-
-    async fn query_chunked_data(
-        &self,
-        request: QueryChunkedDataRequest,
-        writer: ChunkedDataWriter,
-    ) -> Result<(), Error> {
-        self.inner.query_chunked_data(request, writer).await
-    }
-
-    async fn call_resource(
-        &self,
-        request: CallResourceRequest,
-        sender: CallResourceResponseSender,
-    ) -> Result<(), Error> {
-        self.inner.call_resource(request, sender).await
-    }
-
-    async fn check_health(&self, request: CheckHealthRequest) -> Result<CheckHealthResult, Error> {
-        self.inner.check_health(request).await
-    }
-
-    async fn collect_metrics(
-        &self,
-        request: CollectMetricsRequest,
-    ) -> Result<CollectMetricsResult, Error> {
-        self.inner.collect_metrics(request).await
-    }
-
-    async fn subscribe_stream(
-        &self,
-        request: SubscribeStreamRequest,
-    ) -> Result<SubscribeStreamResponse, Error> {
-        self.inner.subscribe_stream(request).await
-    }
-
-    async fn publish_stream(
-        &self,
-        request: PublishStreamRequest,
-    ) -> Result<PublishStreamResponse, Error> {
-        self.inner.publish_stream(request).await
-    }
-
-    async fn run_stream(
-        &self,
-        request: RunStreamRequest,
-        sender: StreamSender,
-    ) -> Result<(), Error> {
-        self.inner.run_stream(request, sender).await
-    }
-
-    async fn validate_admission(
-        &self,
-        request: AdmissionRequest,
-    ) -> Result<ValidationResponse, Error> {
-        self.inner.validate_admission(request).await
-    }
-
-    async fn mutate_admission(&self, request: AdmissionRequest) -> Result<MutationResponse, Error> {
-        self.inner.mutate_admission(request).await
-    }
-
-    async fn convert_objects(
-        &self,
-        request: ConversionRequest,
-    ) -> Result<ConversionResponse, Error> {
-        self.inner.convert_objects(request).await
     }
 }
 
@@ -172,11 +96,11 @@ fn first_layer_added_is_outermost() {
         async { Ok(QueryDataResponse::new()) }
     }));
     let handler = HandlerBuilder::new()
-        .layer(RecordLayer {
+        .middleware(RecordLayer {
             name: "outer",
             events: Arc::clone(&events),
         })
-        .layer(RecordLayer {
+        .middleware(RecordLayer {
             name: "inner",
             events: Arc::clone(&events),
         })

@@ -4,31 +4,29 @@
 
 use std::fmt;
 
+use plugin_backend::rpc::{self, Rpc, Scope};
 use plugin_backend::{
-    AdmissionRequest, CallResourceRequest, CallResourceResponseSender, CheckHealthRequest,
-    CheckHealthResult, ChunkedDataWriter, CollectMetricsRequest, CollectMetricsResult,
-    ConversionRequest, ConversionResponse, DataResponse, Handler, MutationResponse, Plugin,
-    PluginContext, PublishStreamRequest, PublishStreamResponse, QueryChunkedDataRequest,
-    QueryDataRequest, QueryDataResponse, RunStreamRequest, StreamSender, SubscribeStreamRequest,
-    SubscribeStreamResponse, ValidationResponse,
+    CheckHealthResult, DataResponse, Endpoint, Handler, Plugin, PluginContext, QueryDataRequest,
+    QueryDataResponse,
 };
 
 use crate::error::Error;
 use crate::instance::ManagedInstance;
 use crate::manager::InstanceManager;
 use crate::provider::{InstanceProvider, InstanceRequest};
-use crate::tenant;
 
 /// Serves every call with the instance for the call's plugin context.
 ///
-/// The instance-scoped endpoints (queries, chunked queries, resources,
-/// health checks and streams) fetch the instance from the
-/// [`InstanceManager`] and call the same endpoint on it; the instance type
-/// is any [`Handler`], typically a [`Plugin`] assembled in the factory from
-/// the capabilities the instance has (missing ones answer as
-/// [`Plugin`] documents). The tenant comes from [`tenant::current`].
+/// The instance-scoped endpoints ([`Scope::Instance`]: queries, chunked
+/// queries, resources, health checks and streams) fetch the instance from
+/// the [`InstanceManager`] and call the same endpoint on it; the instance
+/// type is any [`Handler`], typically a [`Plugin`] assembled in the factory
+/// from the capabilities the instance has (missing ones answer as
+/// [`Plugin`] documents). The tenant is the context's
+/// [`tenant_id`](PluginContext::tenant_id).
 ///
-/// The process-wide endpoints (metrics, admission, conversion) go to a
+/// The process-wide endpoints ([`Scope::Process`]: metrics, admission,
+/// conversion) go to a
 /// separate handler, [`Plugin::new()`] unless set with
 /// [`with_process_handler`](Self::with_process_handler): the process's
 /// metrics, and `Unimplemented` for admission and conversion, as with the Go
@@ -104,10 +102,7 @@ impl<P: InstanceProvider, H> InstanceManagedHandler<P, H> {
         &self,
         context: &PluginContext,
     ) -> Result<ManagedInstance<P::Instance>, Error> {
-        let tenant_id = tenant::current();
-        let request =
-            InstanceRequest::new(context).with_tenant_id(tenant_id.as_deref().unwrap_or_default());
-        self.manager.get(request).await
+        self.manager.get(InstanceRequest::new(context)).await
     }
 }
 
@@ -117,107 +112,53 @@ where
     P::Instance: Handler,
     H: Handler,
 {
-    async fn query_data(
+    async fn call<E: Rpc>(
         &self,
-        request: QueryDataRequest,
-    ) -> Result<QueryDataResponse, plugin_backend::Error> {
-        match self.instance(&request.plugin_context).await {
-            Ok(instance) => instance.query_data(request).await,
-            Err(error) => match (error.error_source(), request.queries.first()) {
-                // An error with a known source is the first query's answer,
-                // so Grafana can attribute it; others fail the call.
-                (Some(source), Some(query)) => Ok(QueryDataResponse::new().with_response(
-                    query.ref_id.clone(),
-                    DataResponse::from_error(error).with_error_source(source),
-                )),
-                _ => Err(error.into()),
+        request: E::Request,
+    ) -> Result<E::Response, plugin_backend::Error> {
+        match E::ENDPOINT.scope() {
+            Scope::Instance => match self.instance(E::plugin_context(&request)).await {
+                Ok(instance) => instance.call::<E>(request).await,
+                Err(error) => instance_failure::<E>(&request, error),
             },
+            Scope::Process => {
+                if E::ENDPOINT == Endpoint::CollectMetrics {
+                    // Grafana reads the instance metrics through here, so
+                    // they are reported (at zero) even before the first
+                    // instance exists.
+                    crate::metrics::register_all();
+                }
+                self.process_handler.call::<E>(request).await
+            }
         }
     }
+}
 
-    async fn query_chunked_data(
-        &self,
-        request: QueryChunkedDataRequest,
-        writer: ChunkedDataWriter,
-    ) -> Result<(), plugin_backend::Error> {
-        let instance = self.instance(&request.plugin_context).await?;
-        instance.query_chunked_data(request, writer).await
-    }
-
-    async fn call_resource(
-        &self,
-        request: CallResourceRequest,
-        sender: CallResourceResponseSender,
-    ) -> Result<(), plugin_backend::Error> {
-        let instance = self.instance(&request.plugin_context).await?;
-        instance.call_resource(request, sender).await
-    }
-
-    async fn check_health(
-        &self,
-        request: CheckHealthRequest,
-    ) -> Result<CheckHealthResult, plugin_backend::Error> {
-        match self.instance(&request.plugin_context).await {
-            Ok(instance) => instance.check_health(request).await,
-            Err(error) => Ok(CheckHealthResult::error(error.to_string())),
+/// The answer to a call whose instance cannot be created, as the Go SDK
+/// gives it: a health check reports an error result with the error's text;
+/// a query whose error has a source gets it as the response of its first
+/// query, so Grafana can attribute it; everything else fails the call.
+fn instance_failure<E: Rpc>(
+    request: &E::Request,
+    error: Error,
+) -> Result<E::Response, plugin_backend::Error> {
+    if E::ENDPOINT == Endpoint::CheckHealth {
+        let result = CheckHealthResult::error(error.to_string());
+        if let Ok(result) = rpc::downcast::<_, E::Response>(result) {
+            return Ok(result);
         }
     }
-
-    async fn collect_metrics(
-        &self,
-        request: CollectMetricsRequest,
-    ) -> Result<CollectMetricsResult, plugin_backend::Error> {
-        // Grafana reads the instance metrics through here, so they are
-        // reported (at zero) even before the first instance exists.
-        crate::metrics::register_all();
-        self.process_handler.collect_metrics(request).await
+    let first_query = rpc::downcast_ref::<E::Request, QueryDataRequest>(request)
+        .and_then(|request| request.queries.first());
+    if let (Some(source), Some(query)) = (error.error_source(), first_query) {
+        let response = QueryDataResponse::new().with_response(
+            query.ref_id.clone(),
+            DataResponse::from_error(error).with_error_source(source),
+        );
+        return rpc::downcast::<_, E::Response>(response)
+            .map_err(|_| plugin_backend::Error::new("a query data answer for another endpoint"));
     }
-
-    async fn subscribe_stream(
-        &self,
-        request: SubscribeStreamRequest,
-    ) -> Result<SubscribeStreamResponse, plugin_backend::Error> {
-        let instance = self.instance(&request.plugin_context).await?;
-        instance.subscribe_stream(request).await
-    }
-
-    async fn publish_stream(
-        &self,
-        request: PublishStreamRequest,
-    ) -> Result<PublishStreamResponse, plugin_backend::Error> {
-        let instance = self.instance(&request.plugin_context).await?;
-        instance.publish_stream(request).await
-    }
-
-    async fn run_stream(
-        &self,
-        request: RunStreamRequest,
-        sender: StreamSender,
-    ) -> Result<(), plugin_backend::Error> {
-        let instance = self.instance(&request.plugin_context).await?;
-        instance.run_stream(request, sender).await
-    }
-
-    async fn validate_admission(
-        &self,
-        request: AdmissionRequest,
-    ) -> Result<ValidationResponse, plugin_backend::Error> {
-        self.process_handler.validate_admission(request).await
-    }
-
-    async fn mutate_admission(
-        &self,
-        request: AdmissionRequest,
-    ) -> Result<MutationResponse, plugin_backend::Error> {
-        self.process_handler.mutate_admission(request).await
-    }
-
-    async fn convert_objects(
-        &self,
-        request: ConversionRequest,
-    ) -> Result<ConversionResponse, plugin_backend::Error> {
-        self.process_handler.convert_objects(request).await
-    }
+    Err(error.into())
 }
 
 impl<P: InstanceProvider, H: Clone> Clone for InstanceManagedHandler<P, H> {

@@ -83,7 +83,6 @@ mod instance;
 mod manager;
 mod metrics;
 mod provider;
-pub mod tenant;
 
 pub use app::AppInstanceProvider;
 pub use clock::{Clock, SystemClock};

@@ -14,19 +14,21 @@ use crate::instance::ManagedInstance;
 /// The request an instance is looked up for: the plugin context and the
 /// tenant the call came from.
 ///
-/// Grafana sends the tenant in gRPC metadata (`tenantID`), not in the plugin
-/// context, so it travels next to it. A request built from a plain
-/// `&PluginContext` has the empty tenant, which is what single-tenant
-/// Grafana sends.
+/// The tenant is the context's [`tenant_id`](PluginContext::tenant_id)
+/// (which the server fills in from the call's gRPC metadata) unless
+/// [`with_tenant_id`](Self::with_tenant_id) overrides it; empty is what
+/// single-tenant Grafana sends.
 ///
 /// ```
 /// use plugin_backend::PluginContext;
 /// use plugin_instancemgmt::InstanceRequest;
 ///
 /// let context = PluginContext::new("my-app");
+/// assert_eq!(InstanceRequest::from(&context).tenant_id(), "");
 /// let request = InstanceRequest::new(&context).with_tenant_id("stack-42");
 /// assert_eq!(request.tenant_id(), "stack-42");
-/// assert_eq!(InstanceRequest::from(&context).tenant_id(), "");
+/// let context = context.with_tenant_id("stack-7");
+/// assert_eq!(InstanceRequest::new(&context).tenant_id(), "stack-7");
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct InstanceRequest<'a> {
@@ -35,11 +37,11 @@ pub struct InstanceRequest<'a> {
 }
 
 impl<'a> InstanceRequest<'a> {
-    /// A request for `plugin_context`, with no tenant.
+    /// A request for `plugin_context`, from its tenant.
     pub fn new(plugin_context: &'a PluginContext) -> Self {
         InstanceRequest {
             plugin_context,
-            tenant_id: "",
+            tenant_id: &plugin_context.tenant_id,
         }
     }
 

@@ -1,5 +1,5 @@
 //! `InstanceManagedHandler`: calls reach the right instance, creation
-//! failures are answered as the Go SDK answers them, and the tenant scope
+//! failures are answered as the Go SDK answers them, and the context's tenant
 //! separates instances.
 
 use std::sync::Arc;
@@ -12,7 +12,6 @@ use plugin_backend::{
 };
 use plugin_instancemgmt::{
     AppInstanceProvider, DataSourceInstanceProvider, InstanceManagedHandler, InstanceManager,
-    tenant,
 };
 
 fn data_source_context(url: &str) -> PluginContext {
@@ -140,7 +139,7 @@ async fn a_creation_error_is_an_unhealthy_result() {
 }
 
 #[tokio::test]
-async fn the_tenant_scope_separates_app_instances() {
+async fn the_context_tenant_separates_app_instances() {
     let created = Arc::new(AtomicUsize::new(0));
     let handler = {
         let created = Arc::clone(&created);
@@ -153,13 +152,17 @@ async fn the_tenant_scope_separates_app_instances() {
     };
     let context =
         PluginContext::new("my-app").with_app_instance_settings(AppInstanceSettings::default());
-    let check = || handler.check_health(CheckHealthRequest::new(context.clone()));
+    let check = |tenant: &str| {
+        handler.check_health(CheckHealthRequest::new(
+            context.clone().with_tenant_id(tenant),
+        ))
+    };
 
-    check().await.unwrap();
-    tenant::scope("tenant-a", check()).await.unwrap();
-    tenant::scope("tenant-a", check()).await.unwrap();
-    tenant::scope("tenant-b", check()).await.unwrap();
-    check().await.unwrap();
+    check("").await.unwrap();
+    check("tenant-a").await.unwrap();
+    check("tenant-a").await.unwrap();
+    check("tenant-b").await.unwrap();
+    check("").await.unwrap();
     assert_eq!(
         created.load(Ordering::SeqCst),
         3,

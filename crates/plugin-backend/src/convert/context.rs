@@ -141,6 +141,9 @@ impl TryFrom<pluginv2::PluginContext> for PluginContext {
             plugin_version: message.plugin_version,
             api_version: message.api_version,
             namespace: message.namespace,
+            // Not in the message: the server sets it from the call's
+            // gRPC metadata.
+            tenant_id: String::new(),
         })
     }
 }

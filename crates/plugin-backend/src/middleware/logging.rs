@@ -14,28 +14,17 @@
 use std::future::Future;
 use std::time::Instant;
 
-use tower_layer::Layer;
 use tracing::{Instrument, Span};
 
-use super::{Observe, Outcome, RequestStatus};
-use crate::admission::{AdmissionRequest, MutationResponse, ValidationResponse};
-use crate::chunked::{ChunkedDataWriter, QueryChunkedDataRequest};
+use super::{Layered, Middleware, Next, Outcome, RequestStatus, outcome};
 use crate::context::PluginContext;
-use crate::conversion::{ConversionRequest, ConversionResponse};
-use crate::data::{QueryDataRequest, QueryDataResponse};
-use crate::diagnostics::{
-    CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult,
-};
-use crate::endpoint::Endpoint;
+use crate::data::QueryDataResponse;
 use crate::error::{Error, ErrorSource};
 use crate::handler::Handler;
-use crate::resource::{CallResourceRequest, CallResourceResponseSender};
-use crate::stream::{
-    PublishStreamRequest, PublishStreamResponse, RunStreamRequest, StreamSender,
-    SubscribeStreamRequest, SubscribeStreamResponse,
-};
+use crate::rpc::Endpoint;
+use crate::rpc::{self, Rpc};
 
-/// A [`Layer`] adding [`Logging`] to a handler.
+/// The logging [`Middleware`].
 #[derive(Debug, Clone, Default)]
 pub struct LoggingLayer {
     _private: (),
@@ -48,24 +37,17 @@ impl LoggingLayer {
     }
 }
 
-impl<H> Layer<H> for LoggingLayer {
-    type Service = Logging<H>;
-
-    fn layer(&self, inner: H) -> Logging<H> {
-        Logging { inner }
-    }
-}
-
 /// A handler that logs every request; see the [module docs](self).
-#[derive(Debug, Clone)]
-pub struct Logging<H> {
-    inner: H,
-}
+pub type Logging<H> = Layered<LoggingLayer, H>;
 
-impl<H> Logging<H> {
-    /// The wrapped handler.
-    pub fn get_ref(&self) -> &H {
-        &self.inner
+impl Middleware for LoggingLayer {
+    async fn call<E: Rpc, H: Handler>(
+        &self,
+        request: E::Request,
+        next: Next<'_, H>,
+    ) -> Result<E::Response, Error> {
+        let span = request_span(E::ENDPOINT, E::plugin_context(&request));
+        logged(span, next.call::<E>(request)).await
     }
 }
 
@@ -114,11 +96,9 @@ fn log_completion(span: &Span, outcome: Outcome, start: Instant, error: Option<&
 }
 
 /// Runs `inner` inside `span`, logging its start and completion.
-async fn logged<T, F>(span: Span, inner: F) -> Result<T, Error>
+async fn logged<T: 'static, F>(span: Span, inner: F) -> Result<T, Error>
 where
     F: Future<Output = Result<T, Error>>,
-    Result<T, Error>: Observe,
-    T: LogDetails,
 {
     tracing::debug!(parent: &span, "request started");
     let mut cancellation = CancellationLog {
@@ -128,133 +108,38 @@ where
     };
     let result = inner.instrument(span.clone()).await;
     cancellation.finished = true;
-    if let Ok(response) = &result {
-        response.log_details(&span);
+    if let Some(response) = result
+        .as_ref()
+        .ok()
+        .and_then(rpc::downcast_ref::<T, QueryDataResponse>)
+    {
+        log_query_errors(response, &span);
     }
     log_completion(
         &span,
-        result.outcome(),
+        outcome(&result),
         cancellation.start,
         result.as_ref().err(),
     );
     result
 }
 
-/// Per-response details worth an event of their own.
-trait LogDetails {
-    fn log_details(&self, _span: &Span) {}
-}
-
-impl LogDetails for () {}
-impl LogDetails for CheckHealthResult {}
-impl LogDetails for CollectMetricsResult {}
-impl LogDetails for SubscribeStreamResponse {}
-impl LogDetails for PublishStreamResponse {}
-impl LogDetails for ValidationResponse {}
-impl LogDetails for MutationResponse {}
-impl LogDetails for ConversionResponse {}
-
-impl LogDetails for QueryDataResponse {
-    fn log_details(&self, span: &Span) {
-        for (ref_id, response) in &self.responses {
-            if let Some(error) = &response.error {
-                let status_source = response
-                    .error_source
-                    .unwrap_or(ErrorSource::Plugin)
-                    .as_str();
-                tracing::error!(
-                    parent: span,
-                    ref_id = ref_id.as_str(),
-                    status = response.effective_status().as_u16(),
-                    status_source,
-                    error = %error,
-                    "partial data response error"
-                );
-            }
+/// One event per failed query of a query data response.
+fn log_query_errors(response: &QueryDataResponse, span: &Span) {
+    for (ref_id, response) in &response.responses {
+        if let Some(error) = &response.error {
+            let status_source = response
+                .error_source
+                .unwrap_or(ErrorSource::Plugin)
+                .as_str();
+            tracing::error!(
+                parent: span,
+                ref_id = ref_id.as_str(),
+                status = response.effective_status().as_u16(),
+                status_source,
+                error = %error,
+                "partial data response error"
+            );
         }
-    }
-}
-
-impl<H: Handler> Handler for Logging<H> {
-    async fn query_data(&self, request: QueryDataRequest) -> Result<QueryDataResponse, Error> {
-        let span = request_span(Endpoint::QueryData, &request.plugin_context);
-        logged(span, self.inner.query_data(request)).await
-    }
-
-    async fn query_chunked_data(
-        &self,
-        request: QueryChunkedDataRequest,
-        writer: ChunkedDataWriter,
-    ) -> Result<(), Error> {
-        let span = request_span(Endpoint::QueryChunkedData, &request.plugin_context);
-        logged(span, self.inner.query_chunked_data(request, writer)).await
-    }
-
-    async fn call_resource(
-        &self,
-        request: CallResourceRequest,
-        sender: CallResourceResponseSender,
-    ) -> Result<(), Error> {
-        let span = request_span(Endpoint::CallResource, &request.plugin_context);
-        logged(span, self.inner.call_resource(request, sender)).await
-    }
-
-    async fn check_health(&self, request: CheckHealthRequest) -> Result<CheckHealthResult, Error> {
-        let span = request_span(Endpoint::CheckHealth, &request.plugin_context);
-        logged(span, self.inner.check_health(request)).await
-    }
-
-    async fn collect_metrics(
-        &self,
-        request: CollectMetricsRequest,
-    ) -> Result<CollectMetricsResult, Error> {
-        let span = request_span(Endpoint::CollectMetrics, &request.plugin_context);
-        logged(span, self.inner.collect_metrics(request)).await
-    }
-
-    async fn subscribe_stream(
-        &self,
-        request: SubscribeStreamRequest,
-    ) -> Result<SubscribeStreamResponse, Error> {
-        let span = request_span(Endpoint::SubscribeStream, &request.plugin_context);
-        logged(span, self.inner.subscribe_stream(request)).await
-    }
-
-    async fn publish_stream(
-        &self,
-        request: PublishStreamRequest,
-    ) -> Result<PublishStreamResponse, Error> {
-        let span = request_span(Endpoint::PublishStream, &request.plugin_context);
-        logged(span, self.inner.publish_stream(request)).await
-    }
-
-    async fn run_stream(
-        &self,
-        request: RunStreamRequest,
-        sender: StreamSender,
-    ) -> Result<(), Error> {
-        let span = request_span(Endpoint::RunStream, &request.plugin_context);
-        logged(span, self.inner.run_stream(request, sender)).await
-    }
-
-    async fn validate_admission(
-        &self,
-        request: AdmissionRequest,
-    ) -> Result<ValidationResponse, Error> {
-        let span = request_span(Endpoint::ValidateAdmission, &request.plugin_context);
-        logged(span, self.inner.validate_admission(request)).await
-    }
-
-    async fn mutate_admission(&self, request: AdmissionRequest) -> Result<MutationResponse, Error> {
-        let span = request_span(Endpoint::MutateAdmission, &request.plugin_context);
-        logged(span, self.inner.mutate_admission(request)).await
-    }
-
-    async fn convert_objects(
-        &self,
-        request: ConversionRequest,
-    ) -> Result<ConversionResponse, Error> {
-        let span = request_span(Endpoint::ConvertObjects, &request.plugin_context);
-        logged(span, self.inner.convert_objects(request)).await
     }
 }

@@ -15,29 +15,15 @@
 //! [`MetricsLayer::with_registry`] registers them in another registry at
 //! once.
 
-use std::future::Future;
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
-use tower_layer::Layer;
 
-use super::{Observe, Outcome};
-use crate::admission::{AdmissionRequest, MutationResponse, ValidationResponse};
-use crate::chunked::{ChunkedDataWriter, QueryChunkedDataRequest};
-use crate::conversion::{ConversionRequest, ConversionResponse};
-use crate::data::{QueryDataRequest, QueryDataResponse};
-use crate::diagnostics::{
-    CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult,
-};
-use crate::endpoint::Endpoint;
+use super::{Layered, Middleware, Next, Outcome, outcome};
 use crate::error::Error;
 use crate::handler::Handler;
-use crate::resource::{CallResourceRequest, CallResourceResponseSender};
-use crate::stream::{
-    PublishStreamRequest, PublishStreamResponse, RunStreamRequest, StreamSender,
-    SubscribeStreamRequest, SubscribeStreamResponse,
-};
+use crate::rpc::{Endpoint, Rpc};
 
 const LABELS: [&str; 3] = ["endpoint", "status", "status_source"];
 
@@ -124,7 +110,7 @@ impl Collectors {
     }
 }
 
-/// A [`Layer`] adding [`Metrics`] to a handler.
+/// The request metrics [`Middleware`].
 #[derive(Debug, Clone)]
 pub struct MetricsLayer {
     metrics: Collectors,
@@ -158,50 +144,30 @@ impl Default for MetricsLayer {
     }
 }
 
-impl<H> Layer<H> for MetricsLayer {
-    type Service = Metrics<H>;
-
-    fn layer(&self, inner: H) -> Metrics<H> {
-        Metrics {
-            inner,
-            metrics: self.metrics.clone(),
-        }
-    }
-}
-
 /// A handler that counts and times every request; see the
 /// [module docs](self).
-#[derive(Debug, Clone)]
-pub struct Metrics<H> {
-    inner: H,
-    metrics: Collectors,
-}
+pub type Metrics<H> = Layered<MetricsLayer, H>;
 
-impl<H> Metrics<H> {
-    /// The wrapped handler.
-    pub fn get_ref(&self) -> &H {
-        &self.inner
-    }
-
-    /// Runs `inner`, recording its outcome, or a cancellation if it is
+impl Middleware for MetricsLayer {
+    /// Runs the call, recording its outcome, or a cancellation if it is
     /// dropped before it finishes.
-    async fn measured<T, F>(&self, endpoint: Endpoint, inner: F) -> T
-    where
-        F: Future<Output = T>,
-        T: Observe,
-    {
+    async fn call<E: Rpc, H: Handler>(
+        &self,
+        request: E::Request,
+        next: Next<'_, H>,
+    ) -> Result<E::Response, Error> {
         let Some(metrics) = self.metrics.get() else {
-            return inner.await;
+            return next.call::<E>(request).await;
         };
         let mut recorder = CancellationRecorder {
             metrics,
-            endpoint,
+            endpoint: E::ENDPOINT,
             start: Instant::now(),
             finished: false,
         };
-        let result = inner.await;
+        let result = next.call::<E>(request).await;
         recorder.finished = true;
-        metrics.record(endpoint, result.outcome(), recorder.start);
+        metrics.record(E::ENDPOINT, outcome(&result), recorder.start);
         result
     }
 }
@@ -219,110 +185,5 @@ impl Drop for CancellationRecorder<'_> {
             self.metrics
                 .record(self.endpoint, Outcome::CANCELLED, self.start);
         }
-    }
-}
-
-impl<H: Handler> Handler for Metrics<H> {
-    async fn query_data(&self, request: QueryDataRequest) -> Result<QueryDataResponse, Error> {
-        self.measured(Endpoint::QueryData, self.inner.query_data(request))
-            .await
-    }
-
-    async fn query_chunked_data(
-        &self,
-        request: QueryChunkedDataRequest,
-        writer: ChunkedDataWriter,
-    ) -> Result<(), Error> {
-        self.measured(
-            Endpoint::QueryChunkedData,
-            self.inner.query_chunked_data(request, writer),
-        )
-        .await
-    }
-
-    async fn call_resource(
-        &self,
-        request: CallResourceRequest,
-        sender: CallResourceResponseSender,
-    ) -> Result<(), Error> {
-        self.measured(
-            Endpoint::CallResource,
-            self.inner.call_resource(request, sender),
-        )
-        .await
-    }
-
-    async fn check_health(&self, request: CheckHealthRequest) -> Result<CheckHealthResult, Error> {
-        self.measured(Endpoint::CheckHealth, self.inner.check_health(request))
-            .await
-    }
-
-    async fn collect_metrics(
-        &self,
-        request: CollectMetricsRequest,
-    ) -> Result<CollectMetricsResult, Error> {
-        self.measured(
-            Endpoint::CollectMetrics,
-            self.inner.collect_metrics(request),
-        )
-        .await
-    }
-
-    async fn subscribe_stream(
-        &self,
-        request: SubscribeStreamRequest,
-    ) -> Result<SubscribeStreamResponse, Error> {
-        self.measured(
-            Endpoint::SubscribeStream,
-            self.inner.subscribe_stream(request),
-        )
-        .await
-    }
-
-    async fn publish_stream(
-        &self,
-        request: PublishStreamRequest,
-    ) -> Result<PublishStreamResponse, Error> {
-        self.measured(Endpoint::PublishStream, self.inner.publish_stream(request))
-            .await
-    }
-
-    async fn run_stream(
-        &self,
-        request: RunStreamRequest,
-        sender: StreamSender,
-    ) -> Result<(), Error> {
-        self.measured(Endpoint::RunStream, self.inner.run_stream(request, sender))
-            .await
-    }
-
-    async fn validate_admission(
-        &self,
-        request: AdmissionRequest,
-    ) -> Result<ValidationResponse, Error> {
-        self.measured(
-            Endpoint::ValidateAdmission,
-            self.inner.validate_admission(request),
-        )
-        .await
-    }
-
-    async fn mutate_admission(&self, request: AdmissionRequest) -> Result<MutationResponse, Error> {
-        self.measured(
-            Endpoint::MutateAdmission,
-            self.inner.mutate_admission(request),
-        )
-        .await
-    }
-
-    async fn convert_objects(
-        &self,
-        request: ConversionRequest,
-    ) -> Result<ConversionResponse, Error> {
-        self.measured(
-            Endpoint::ConvertObjects,
-            self.inner.convert_objects(request),
-        )
-        .await
     }
 }

@@ -1,9 +1,24 @@
-//! Handler middleware: layers that wrap every endpoint of a [`Handler`].
+//! Handler middleware: code that runs around every call of a [`Handler`].
 //!
-//! Each middleware is a [`tower_layer::Layer`] that turns a `Handler` into
-//! another `Handler`, one module per middleware:
+//! A middleware implements one trait, [`Middleware`], whose one method,
+//! [`Middleware::call`], is generic over the endpoint ([`Rpc`]): it sees the
+//! endpoint ([`Rpc::ENDPOINT`]), the request's [`PluginContext`]
+//! ([`Rpc::plugin_context`]) and the result, and forwards to the next
+//! handler by default. So a middleware is written once, for every
+//! endpoint; it treats one endpoint specially by type
+//! ([`rpc::downcast_ref`]). [`Layered`] is a
+//! handler wrapped in a middleware, and each middleware value is also a
+//! [`tower_layer::Layer`] from handler to handler.
 //!
-//! | layer | handler | what it does |
+//! Ordinary tower middleware (`tower::timeout`, a concurrency limit,
+//! tower-http's tracing) applies through [`TowerLayer`], which presents the
+//! handler as a `tower::Service<AnyRequest>`, optionally for some endpoints
+//! only; [`EndpointService`] is one endpoint of a handler as a
+//! `tower::Service` of its request.
+//!
+//! The SDK's middleware, one module each:
+//!
+//! | middleware (and layer) | handler alias | what it does |
 //! |---|---|---|
 //! | [`LoggingLayer`] | [`Logging`] | a `plugin_request` span (endpoint, plugin id and version, org, data source uid and name, user login) and `request started` / `request completed` events with status, status source and duration; never a request body, setting or secret |
 //! | [`MetricsLayer`] | [`Metrics`] | `grafana_plugin_request_total{endpoint,status,status_source}` and `grafana_plugin_request_duration_seconds` in a Prometheus registry |
@@ -40,8 +55,10 @@ pub mod error_source;
 pub mod logging;
 pub mod metrics;
 pub mod panic;
+mod tower;
 
 use std::fmt;
+use std::future::Future;
 
 use tower_layer::{Identity, Layer, Stack};
 
@@ -49,13 +66,149 @@ pub use self::error_source::{ErrorSourceLayer, WithErrorSource};
 pub use self::logging::{Logging, LoggingLayer};
 pub use self::metrics::{Metrics, MetricsLayer};
 pub use self::panic::{CatchPanic, CatchPanicLayer};
-use crate::admission::{MutationResponse, ValidationResponse};
-use crate::conversion::ConversionResponse;
+pub use self::tower::{EndpointService, HandlerService, TowerHandler, TowerLayer};
+#[cfg(doc)]
+use crate::context::PluginContext;
 use crate::data::QueryDataResponse;
-use crate::diagnostics::{CheckHealthResult, CollectMetricsResult};
 use crate::error::{Error, ErrorSource};
 use crate::handler::Handler;
-use crate::stream::{PublishStreamResponse, SubscribeStreamResponse};
+use crate::rpc::{self, Rpc};
+
+/// Code that runs around every call of a handler; see the
+/// [module docs](self).
+///
+/// ```
+/// use plugin_backend::middleware::{HandlerBuilder, Middleware, Next};
+/// use plugin_backend::rpc::Rpc;
+/// use plugin_backend::{Error, Handler, Plugin};
+///
+/// /// Refuses calls without a user.
+/// #[derive(Clone)]
+/// struct RequireUser;
+///
+/// impl Middleware for RequireUser {
+///     async fn call<E: Rpc, H: Handler>(
+///         &self,
+///         request: E::Request,
+///         next: Next<'_, H>,
+///     ) -> Result<E::Response, Error> {
+///         if E::plugin_context(&request).user.is_none() {
+///             return Err(Error::plugin(format!("{} needs a user", E::ENDPOINT)));
+///         }
+///         next.call::<E>(request).await
+///     }
+/// }
+///
+/// let handler = HandlerBuilder::new().middleware(RequireUser).handler(Plugin::new());
+/// # fn is_handler(_: &impl Handler) {}
+/// # is_handler(&handler);
+/// ```
+pub trait Middleware: Send + Sync {
+    /// Answers one call of endpoint `E`, usually by calling `next` (which
+    /// is what the default does).
+    fn call<E: Rpc, H: Handler>(
+        &self,
+        request: E::Request,
+        next: Next<'_, H>,
+    ) -> impl Future<Output = Result<E::Response, Error>> + Send {
+        next.call::<E>(request)
+    }
+}
+
+/// The rest of the chain, as a [`Middleware`] sees it.
+#[derive(Debug)]
+pub struct Next<'a, H> {
+    inner: &'a H,
+}
+
+impl<H> Clone for Next<'_, H> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<H> Copy for Next<'_, H> {}
+
+impl<'a, H: Handler> Next<'a, H> {
+    /// Passes the call on.
+    pub fn call<E: Rpc>(
+        self,
+        request: E::Request,
+    ) -> impl Future<Output = Result<E::Response, Error>> + Send + 'a {
+        self.inner.call::<E>(request)
+    }
+
+    /// The next handler.
+    pub fn handler(self) -> &'a H {
+        self.inner
+    }
+}
+
+/// A handler wrapped in a middleware.
+#[derive(Debug, Clone)]
+pub struct Layered<M, H> {
+    middleware: M,
+    inner: H,
+}
+
+impl<M, H> Layered<M, H> {
+    /// `inner`, wrapped in `middleware`.
+    pub fn new(middleware: M, inner: H) -> Self {
+        Layered { middleware, inner }
+    }
+
+    /// The wrapped handler.
+    pub fn get_ref(&self) -> &H {
+        &self.inner
+    }
+
+    /// The middleware.
+    pub fn middleware(&self) -> &M {
+        &self.middleware
+    }
+}
+
+impl<M: Middleware, H: Handler> Handler for Layered<M, H> {
+    fn call<E: Rpc>(
+        &self,
+        request: E::Request,
+    ) -> impl Future<Output = Result<E::Response, Error>> + Send {
+        self.middleware
+            .call::<E, H>(request, Next { inner: &self.inner })
+    }
+}
+
+/// A [`Middleware`] as a [`Layer`] (see [`HandlerBuilder::middleware`]).
+#[derive(Debug, Clone)]
+pub struct MiddlewareLayer<M>(pub M);
+
+impl<M: Clone, H> Layer<H> for MiddlewareLayer<M> {
+    type Service = Layered<M, H>;
+
+    fn layer(&self, inner: H) -> Layered<M, H> {
+        Layered::new(self.0.clone(), inner)
+    }
+}
+
+/// The SDK's middleware are layers themselves.
+macro_rules! middleware_layers {
+    ($($middleware:ty),+) => {$(
+        impl<H> Layer<H> for $middleware {
+            type Service = Layered<$middleware, H>;
+
+            fn layer(&self, inner: H) -> Self::Service {
+                Layered::new(self.clone(), inner)
+            }
+        }
+    )+};
+}
+
+middleware_layers!(
+    LoggingLayer,
+    MetricsLayer,
+    ErrorSourceLayer,
+    CatchPanicLayer
+);
 
 /// The layers of [`HandlerBuilder::with_default_layers`], outermost first.
 pub type DefaultLayers = Stack<
@@ -100,11 +253,20 @@ impl Default for HandlerBuilder<Identity> {
 }
 
 impl<L> HandlerBuilder<L> {
-    /// Adds `layer` inside the layers added so far.
+    /// Adds `layer` inside the layers added so far: one of the SDK's
+    /// middleware, a [`TowerLayer`], or any layer from handler to handler.
     pub fn layer<T>(self, layer: T) -> HandlerBuilder<Stack<T, L>> {
         HandlerBuilder {
             layer: Stack::new(layer, self.layer),
         }
+    }
+
+    /// Adds `middleware` inside the layers added so far.
+    pub fn middleware<M: Middleware + Clone>(
+        self,
+        middleware: M,
+    ) -> HandlerBuilder<Stack<MiddlewareLayer<M>, L>> {
+        self.layer(MiddlewareLayer(middleware))
     }
 
     /// Wraps `handler` in the layers.
@@ -174,74 +336,47 @@ impl Outcome {
     };
 }
 
-/// Anything an endpoint can answer with, judged for logs and metrics.
-pub(crate) trait Observe {
-    /// How the request went.
-    fn outcome(&self) -> Outcome;
-}
-
-impl<T: Observe> Observe for Result<T, Error> {
-    fn outcome(&self) -> Outcome {
-        match self {
-            Ok(response) => response.outcome(),
-            Err(error) => Outcome {
-                status: RequestStatus::Error,
-                source: error.error_source().unwrap_or(ErrorSource::Plugin),
-            },
-        }
+/// How a call ended: `Outcome::OK` unless it failed or, for query data,
+/// one of its queries failed.
+pub(crate) fn outcome<T: 'static>(result: &Result<T, Error>) -> Outcome {
+    match result {
+        Ok(response) => match rpc::downcast_ref::<T, QueryDataResponse>(response) {
+            Some(response) => query_data_outcome(response),
+            None => Outcome::OK,
+        },
+        Err(error) => Outcome {
+            status: RequestStatus::Error,
+            source: error.error_source().unwrap_or(ErrorSource::Plugin),
+        },
     }
 }
 
-/// Successful answers of these endpoints are always `ok`.
-macro_rules! always_ok {
-    ($($response:ty),+ $(,)?) => {$(
-        impl Observe for $response {
-            fn outcome(&self) -> Outcome {
-                Outcome::OK
-            }
-        }
-    )+};
-}
-
-always_ok!(
-    (),
-    CheckHealthResult,
-    CollectMetricsResult,
-    SubscribeStreamResponse,
-    PublishStreamResponse,
-    ValidationResponse,
-    MutationResponse,
-    ConversionResponse,
-);
-
-impl Observe for QueryDataResponse {
-    /// A query data request failed if any query failed. Its source is
-    /// downstream only when every failed query is downstream's: a plugin
-    /// error outranks downstream errors, as in the Go SDK.
-    fn outcome(&self) -> Outcome {
-        let mut failed = false;
-        let mut plugin_failed = false;
-        for response in self
-            .responses
-            .values()
-            .filter(|response| response.error.is_some())
-        {
-            failed = true;
-            let source = response
-                .error_source
-                .or_else(|| response.error.as_ref()?.error_source());
-            plugin_failed |= source != Some(ErrorSource::Downstream);
-        }
-        match (failed, plugin_failed) {
-            (false, _) => Outcome::OK,
-            (true, true) => Outcome {
-                status: RequestStatus::Error,
-                source: ErrorSource::Plugin,
-            },
-            (true, false) => Outcome {
-                status: RequestStatus::Error,
-                source: ErrorSource::Downstream,
-            },
-        }
+/// A query data request failed if any query failed. Its source is
+/// downstream only when every failed query is downstream's: a plugin error
+/// outranks downstream errors, as in the Go SDK.
+fn query_data_outcome(response: &QueryDataResponse) -> Outcome {
+    let mut failed = false;
+    let mut plugin_failed = false;
+    for response in response
+        .responses
+        .values()
+        .filter(|response| response.error.is_some())
+    {
+        failed = true;
+        let source = response
+            .error_source
+            .or_else(|| response.error.as_ref()?.error_source());
+        plugin_failed |= source != Some(ErrorSource::Downstream);
+    }
+    match (failed, plugin_failed) {
+        (false, _) => Outcome::OK,
+        (true, true) => Outcome {
+            status: RequestStatus::Error,
+            source: ErrorSource::Plugin,
+        },
+        (true, false) => Outcome {
+            status: RequestStatus::Error,
+            source: ErrorSource::Downstream,
+        },
     }
 }

@@ -16,26 +16,15 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt as _;
-use tower_layer::Layer;
 
-use crate::admission::{AdmissionRequest, MutationResponse, ValidationResponse};
-use crate::chunked::{ChunkedDataWriter, QueryChunkedDataRequest};
-use crate::conversion::{ConversionRequest, ConversionResponse};
+use super::{Layered, Middleware, Next};
 use crate::data::{DataResponse, QueryDataRequest, QueryDataResponse};
-use crate::diagnostics::{
-    CheckHealthRequest, CheckHealthResult, CollectMetricsRequest, CollectMetricsResult,
-};
-use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorSource};
 use crate::handler::Handler;
-use crate::resource::{CallResourceRequest, CallResourceResponseSender};
+use crate::rpc::{self, Endpoint, Rpc};
 use crate::status::Status;
-use crate::stream::{
-    PublishStreamRequest, PublishStreamResponse, RunStreamRequest, StreamSender,
-    SubscribeStreamRequest, SubscribeStreamResponse,
-};
 
-/// A [`Layer`] adding [`CatchPanic`] to a handler.
+/// The panic-recovery [`Middleware`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CatchPanicLayer {
     per_query_errors: bool,
@@ -56,28 +45,45 @@ impl CatchPanicLayer {
     }
 }
 
-impl<H> Layer<H> for CatchPanicLayer {
-    type Service = CatchPanic<H>;
-
-    fn layer(&self, inner: H) -> CatchPanic<H> {
-        CatchPanic {
-            inner,
-            per_query_errors: self.per_query_errors,
-        }
-    }
-}
-
 /// A handler that recovers from panics; see the [module docs](self).
-#[derive(Debug, Clone)]
-pub struct CatchPanic<H> {
-    inner: H,
-    per_query_errors: bool,
-}
+pub type CatchPanic<H> = Layered<CatchPanicLayer, H>;
 
-impl<H> CatchPanic<H> {
-    /// The wrapped handler.
-    pub fn get_ref(&self) -> &H {
-        &self.inner
+impl Middleware for CatchPanicLayer {
+    async fn call<E: Rpc, H: Handler>(
+        &self,
+        request: E::Request,
+        next: Next<'_, H>,
+    ) -> Result<E::Response, Error> {
+        let ref_ids: Option<Vec<String>> = if self.per_query_errors {
+            rpc::downcast_ref::<E::Request, QueryDataRequest>(&request).map(|request| {
+                request
+                    .queries
+                    .iter()
+                    .map(|query| query.ref_id.clone())
+                    .collect()
+            })
+        } else {
+            None
+        };
+        match (
+            guarded(E::ENDPOINT, || next.call::<E>(request)).await,
+            ref_ids,
+        ) {
+            (Err(Error::Panic(message)), Some(ref_ids)) => {
+                let response: QueryDataResponse = ref_ids
+                    .into_iter()
+                    .map(|ref_id| {
+                        let response = DataResponse::from_error(Error::Panic(message.clone()))
+                            .with_status(Status::INTERNAL_SERVER_ERROR)
+                            .with_error_source(ErrorSource::Plugin);
+                        (ref_id, response)
+                    })
+                    .collect();
+                rpc::downcast::<QueryDataResponse, E::Response>(response)
+                    .map_err(|_| Error::Panic(message))
+            }
+            (result, _) => result,
+        }
     }
 }
 
@@ -119,125 +125,5 @@ where
     match AssertUnwindSafe(future).catch_unwind().await {
         Ok(result) => result,
         Err(payload) => Err(panic_error(endpoint, payload.as_ref())),
-    }
-}
-
-impl<H: Handler> Handler for CatchPanic<H> {
-    async fn query_data(&self, request: QueryDataRequest) -> Result<QueryDataResponse, Error> {
-        let ref_ids: Vec<String> = if self.per_query_errors {
-            request
-                .queries
-                .iter()
-                .map(|query| query.ref_id.clone())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        match guarded(Endpoint::QueryData, || self.inner.query_data(request)).await {
-            Err(Error::Panic(message)) if self.per_query_errors => Ok(ref_ids
-                .into_iter()
-                .map(|ref_id| {
-                    let response = DataResponse::from_error(Error::Panic(message.clone()))
-                        .with_status(Status::INTERNAL_SERVER_ERROR)
-                        .with_error_source(ErrorSource::Plugin);
-                    (ref_id, response)
-                })
-                .collect()),
-            result => result,
-        }
-    }
-
-    async fn query_chunked_data(
-        &self,
-        request: QueryChunkedDataRequest,
-        writer: ChunkedDataWriter,
-    ) -> Result<(), Error> {
-        guarded(Endpoint::QueryChunkedData, || {
-            self.inner.query_chunked_data(request, writer)
-        })
-        .await
-    }
-
-    async fn call_resource(
-        &self,
-        request: CallResourceRequest,
-        sender: CallResourceResponseSender,
-    ) -> Result<(), Error> {
-        guarded(Endpoint::CallResource, || {
-            self.inner.call_resource(request, sender)
-        })
-        .await
-    }
-
-    async fn check_health(&self, request: CheckHealthRequest) -> Result<CheckHealthResult, Error> {
-        guarded(Endpoint::CheckHealth, || self.inner.check_health(request)).await
-    }
-
-    async fn collect_metrics(
-        &self,
-        request: CollectMetricsRequest,
-    ) -> Result<CollectMetricsResult, Error> {
-        guarded(Endpoint::CollectMetrics, || {
-            self.inner.collect_metrics(request)
-        })
-        .await
-    }
-
-    async fn subscribe_stream(
-        &self,
-        request: SubscribeStreamRequest,
-    ) -> Result<SubscribeStreamResponse, Error> {
-        guarded(Endpoint::SubscribeStream, || {
-            self.inner.subscribe_stream(request)
-        })
-        .await
-    }
-
-    async fn publish_stream(
-        &self,
-        request: PublishStreamRequest,
-    ) -> Result<PublishStreamResponse, Error> {
-        guarded(Endpoint::PublishStream, || {
-            self.inner.publish_stream(request)
-        })
-        .await
-    }
-
-    async fn run_stream(
-        &self,
-        request: RunStreamRequest,
-        sender: StreamSender,
-    ) -> Result<(), Error> {
-        guarded(Endpoint::RunStream, || {
-            self.inner.run_stream(request, sender)
-        })
-        .await
-    }
-
-    async fn validate_admission(
-        &self,
-        request: AdmissionRequest,
-    ) -> Result<ValidationResponse, Error> {
-        guarded(Endpoint::ValidateAdmission, || {
-            self.inner.validate_admission(request)
-        })
-        .await
-    }
-
-    async fn mutate_admission(&self, request: AdmissionRequest) -> Result<MutationResponse, Error> {
-        guarded(Endpoint::MutateAdmission, || {
-            self.inner.mutate_admission(request)
-        })
-        .await
-    }
-
-    async fn convert_objects(
-        &self,
-        request: ConversionRequest,
-    ) -> Result<ConversionResponse, Error> {
-        guarded(Endpoint::ConvertObjects, || {
-            self.inner.convert_objects(request)
-        })
-        .await
     }
 }

@@ -1,10 +1,11 @@
 //! `pluginv2.AdmissionControl`: `ValidateAdmission` and `MutateAdmission`.
 
-use plugin_backend::{AdmissionRequest, Handler};
+use plugin_backend::Handler;
+use plugin_backend::rpc;
 use plugin_proto::pluginv2::{self, admission_control_server};
 use tonic::{Request, Response, Status};
 
-use super::{Adapter, in_call_scope};
+use super::Adapter;
 
 #[tonic::async_trait]
 impl<H: Handler + 'static> admission_control_server::AdmissionControl for Adapter<H> {
@@ -12,19 +13,13 @@ impl<H: Handler + 'static> admission_control_server::AdmissionControl for Adapte
         &self,
         request: Request<pluginv2::AdmissionRequest>,
     ) -> Result<Response<pluginv2::ValidationResponse>, Status> {
-        let (metadata, _, message) = request.into_parts();
-        let request = AdmissionRequest::try_from(message)?;
-        let response = in_call_scope(&metadata, self.handler.validate_admission(request)).await?;
-        Ok(Response::new(response.into()))
+        self.unary::<rpc::ValidateAdmission, _, _>(request).await
     }
 
     async fn mutate_admission(
         &self,
         request: Request<pluginv2::AdmissionRequest>,
     ) -> Result<Response<pluginv2::MutationResponse>, Status> {
-        let (metadata, _, message) = request.into_parts();
-        let request = AdmissionRequest::try_from(message)?;
-        let response = in_call_scope(&metadata, self.handler.mutate_admission(request)).await?;
-        Ok(Response::new(response.into()))
+        self.unary::<rpc::MutateAdmission, _, _>(request).await
     }
 }

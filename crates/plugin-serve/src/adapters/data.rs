@@ -4,7 +4,7 @@ use plugin_backend::{ChunkedDataWriter, Handler, QueryChunkedDataRequest, QueryD
 use plugin_proto::pluginv2::{self, data_server};
 use tonic::{Request, Response, Status};
 
-use super::{Adapter, HandlerStream, ResponseStream, in_call_scope};
+use super::{Adapter, HandlerStream, ResponseStream, set_tenant};
 
 #[tonic::async_trait]
 impl<H: Handler + 'static> data_server::Data for Adapter<H> {
@@ -13,10 +13,11 @@ impl<H: Handler + 'static> data_server::Data for Adapter<H> {
         request: Request<pluginv2::QueryDataRequest>,
     ) -> Result<Response<pluginv2::QueryDataResponse>, Status> {
         let (metadata, _, message) = request.into_parts();
-        let request = QueryDataRequest::try_from(message)?;
+        let mut request = QueryDataRequest::try_from(message)?;
+        set_tenant(&metadata, &mut request.plugin_context);
         // Frames go back in the encoding the request asked for.
         let format = request.format;
-        let response = in_call_scope(&metadata, self.handler.query_data(request)).await?;
+        let response = self.handler.query_data(request).await?;
         Ok(Response::new(response.into_proto(format)?))
     }
 
@@ -27,14 +28,13 @@ impl<H: Handler + 'static> data_server::Data for Adapter<H> {
         request: Request<pluginv2::QueryChunkedDataRequest>,
     ) -> Result<Response<Self::QueryChunkedDataStream>, Status> {
         let (metadata, _, message) = request.into_parts();
-        let request = QueryChunkedDataRequest::try_from(message)?;
+        let mut request = QueryChunkedDataRequest::try_from(message)?;
+        set_tenant(&metadata, &mut request.plugin_context);
         let handler = self.handler.clone();
         let stream: HandlerStream<pluginv2::QueryChunkedDataResponse> =
             HandlerStream::new(move |sender| {
                 let writer = ChunkedDataWriter::new(request.format, sender);
-                in_call_scope(&metadata, async move {
-                    handler.query_chunked_data(request, writer).await
-                })
+                async move { handler.query_chunked_data(request, writer).await }
             });
         Ok(Response::new(Box::pin(stream)))
     }

@@ -29,11 +29,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_channel::mpsc;
-use futures_util::future::{BoxFuture, Either};
+use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, SinkExt, Stream, StreamExt};
-use plugin_backend::{Error, ResponseSender};
-use tonic::Status;
+use plugin_backend::rpc::Rpc;
+use plugin_backend::{Error, Handler, PluginContext, ResponseSender};
 use tonic::metadata::MetadataMap;
+use tonic::{Request, Response, Status};
 
 /// How many messages of a streamed response may wait for the connection
 /// before the handler's next send waits too.
@@ -132,19 +133,31 @@ impl<T> fmt::Debug for HandlerStream<T> {
 /// Grafana); HTTP/2 header names are lower case.
 const TENANT_ID_METADATA_KEY: &str = "tenantid";
 
-/// Runs `call` in the scope of the call's gRPC metadata: the tenant, for
-/// instance management ([`plugin_instancemgmt::tenant`]).
-fn in_call_scope<F: Future>(
-    metadata: &MetadataMap,
-    call: F,
-) -> impl Future<Output = F::Output> + use<F> {
-    let tenant = metadata
+/// Copies the call's tenant from its gRPC metadata into `context`.
+pub(crate) fn set_tenant(metadata: &MetadataMap, context: &mut PluginContext) {
+    if let Some(tenant) = metadata
         .get(TENANT_ID_METADATA_KEY)
         .and_then(|value| value.to_str().ok())
-        .filter(|id| !id.is_empty());
-    match tenant {
-        Some(tenant) => Either::Left(plugin_instancemgmt::tenant::scope(tenant.to_owned(), call)),
-        None => Either::Right(call),
+    {
+        tenant.clone_into(&mut context.tenant_id);
+    }
+}
+
+impl<H: Handler> Adapter<H> {
+    /// Answers a unary RPC of endpoint `E`: the message becomes the SDK
+    /// request (with the call's tenant), the handler answers, the answer
+    /// becomes a message.
+    pub(crate) async fn unary<E, M, R>(&self, request: Request<M>) -> Result<Response<R>, Status>
+    where
+        E: Rpc,
+        E::Request: TryFrom<M, Error = Error>,
+        E::Response: Into<R>,
+    {
+        let (metadata, _, message) = request.into_parts();
+        let mut request = E::Request::try_from(message)?;
+        set_tenant(&metadata, E::plugin_context_mut(&mut request));
+        let response = self.handler.call::<E>(request).await?;
+        Ok(Response::new(response.into()))
     }
 }
 

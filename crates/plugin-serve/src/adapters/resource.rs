@@ -4,7 +4,7 @@ use plugin_backend::{CallResourceRequest, Handler};
 use plugin_proto::pluginv2::{self, resource_server};
 use tonic::{Request, Response, Status};
 
-use super::{Adapter, HandlerStream, ResponseStream, in_call_scope};
+use super::{Adapter, HandlerStream, ResponseStream, set_tenant};
 
 #[tonic::async_trait]
 impl<H: Handler + 'static> resource_server::Resource for Adapter<H> {
@@ -15,13 +15,12 @@ impl<H: Handler + 'static> resource_server::Resource for Adapter<H> {
         request: Request<pluginv2::CallResourceRequest>,
     ) -> Result<Response<Self::CallResourceStream>, Status> {
         let (metadata, _, message) = request.into_parts();
-        let request = CallResourceRequest::try_from(message)?;
+        let mut request = CallResourceRequest::try_from(message)?;
+        set_tenant(&metadata, &mut request.plugin_context);
         let handler = self.handler.clone();
         let stream: HandlerStream<pluginv2::CallResourceResponse> =
-            HandlerStream::new(move |sender| {
-                in_call_scope(&metadata, async move {
-                    handler.call_resource(request, sender).await
-                })
+            HandlerStream::new(move |sender| async move {
+                handler.call_resource(request, sender).await
             });
         Ok(Response::new(Box::pin(stream)))
     }

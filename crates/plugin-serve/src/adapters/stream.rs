@@ -1,13 +1,12 @@
 //! `pluginv2.Stream`: `SubscribeStream`, `RunStream` and `PublishStream`
 //! (Grafana Live).
 
-use plugin_backend::{
-    Handler, PublishStreamRequest, RunStreamRequest, StreamSender, SubscribeStreamRequest,
-};
+use plugin_backend::rpc;
+use plugin_backend::{Handler, RunStreamRequest, StreamSender};
 use plugin_proto::pluginv2::{self, stream_server};
 use tonic::{Request, Response, Status};
 
-use super::{Adapter, HandlerStream, ResponseStream, in_call_scope};
+use super::{Adapter, HandlerStream, ResponseStream, set_tenant};
 
 #[tonic::async_trait]
 impl<H: Handler + 'static> stream_server::Stream for Adapter<H> {
@@ -15,10 +14,7 @@ impl<H: Handler + 'static> stream_server::Stream for Adapter<H> {
         &self,
         request: Request<pluginv2::SubscribeStreamRequest>,
     ) -> Result<Response<pluginv2::SubscribeStreamResponse>, Status> {
-        let (metadata, _, message) = request.into_parts();
-        let request = SubscribeStreamRequest::try_from(message)?;
-        let response = in_call_scope(&metadata, self.handler.subscribe_stream(request)).await?;
-        Ok(Response::new(response.into()))
+        self.unary::<rpc::SubscribeStream, _, _>(request).await
     }
 
     type RunStreamStream = ResponseStream<pluginv2::StreamPacket>;
@@ -28,13 +24,12 @@ impl<H: Handler + 'static> stream_server::Stream for Adapter<H> {
         request: Request<pluginv2::RunStreamRequest>,
     ) -> Result<Response<Self::RunStreamStream>, Status> {
         let (metadata, _, message) = request.into_parts();
-        let request = RunStreamRequest::try_from(message)?;
+        let mut request = RunStreamRequest::try_from(message)?;
+        set_tenant(&metadata, &mut request.plugin_context);
         let handler = self.handler.clone();
         let stream: HandlerStream<pluginv2::StreamPacket> = HandlerStream::new(move |sender| {
             let sender = StreamSender::new(sender);
-            in_call_scope(&metadata, async move {
-                handler.run_stream(request, sender).await
-            })
+            async move { handler.run_stream(request, sender).await }
         });
         Ok(Response::new(Box::pin(stream)))
     }
@@ -43,9 +38,6 @@ impl<H: Handler + 'static> stream_server::Stream for Adapter<H> {
         &self,
         request: Request<pluginv2::PublishStreamRequest>,
     ) -> Result<Response<pluginv2::PublishStreamResponse>, Status> {
-        let (metadata, _, message) = request.into_parts();
-        let request = PublishStreamRequest::try_from(message)?;
-        let response = in_call_scope(&metadata, self.handler.publish_stream(request)).await?;
-        Ok(Response::new(response.into()))
+        self.unary::<rpc::PublishStream, _, _>(request).await
     }
 }
