@@ -6,7 +6,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::config::GrafanaConfig;
-use crate::error::Error;
 use crate::settings::{AppInstanceSettings, DataSourceInstanceSettings};
 use crate::useragent::UserAgent;
 
@@ -159,7 +158,12 @@ impl User {
 }
 
 /// A user's role in a Grafana organization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Grafana sends the role as a string and the Go SDK keeps it as one
+/// (`backend.User.Role`, backend/common.go), so a role this SDK does not
+/// know, such as one a newer Grafana adds, passes through as
+/// [`Role::Other`] instead of failing the call.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     /// `None`: a member with no basic role (permissions come from elsewhere).
     None,
@@ -169,16 +173,20 @@ pub enum Role {
     Editor,
     /// `Admin`.
     Admin,
+    /// A role name this SDK does not know, exactly as Grafana sent it.
+    Other(Box<str>),
 }
 
 impl Role {
-    /// The name Grafana uses on the wire: `None`, `Viewer`, `Editor` or `Admin`.
-    pub const fn as_str(self) -> &'static str {
+    /// The name Grafana uses on the wire: `None`, `Viewer`, `Editor`,
+    /// `Admin`, or the name of an [`Other`](Role::Other) role.
+    pub fn as_str(&self) -> &str {
         match self {
             Role::None => "None",
             Role::Viewer => "Viewer",
             Role::Editor => "Editor",
             Role::Admin => "Admin",
+            Role::Other(name) => name,
         }
     }
 }
@@ -189,21 +197,26 @@ impl fmt::Display for Role {
     }
 }
 
-impl FromStr for Role {
-    type Err = Error;
-
-    /// Parses a Grafana role name; anything else is an error.
-    fn from_str(value: &str) -> Result<Self, Error> {
-        match value {
-            "None" => Ok(Role::None),
-            "Viewer" => Ok(Role::Viewer),
-            "Editor" => Ok(Role::Editor),
-            "Admin" => Ok(Role::Admin),
-            other => Err(Error::invalid(
-                "user role",
-                format!("unknown role {other:?}"),
-            )),
+impl From<&str> for Role {
+    /// The role named `name`; a name this SDK does not know is kept as
+    /// [`Role::Other`].
+    fn from(name: &str) -> Self {
+        match name {
+            "None" => Role::None,
+            "Viewer" => Role::Viewer,
+            "Editor" => Role::Editor,
+            "Admin" => Role::Admin,
+            other => Role::Other(other.into()),
         }
+    }
+}
+
+impl FromStr for Role {
+    type Err = std::convert::Infallible;
+
+    /// The role named `name`, as [`Role::from`]; never fails.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Ok(Role::from(name))
     }
 }
 
@@ -214,17 +227,16 @@ mod tests {
     #[test]
     fn every_role_parses_back_from_its_name() {
         for role in [Role::None, Role::Viewer, Role::Editor, Role::Admin] {
-            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
+            assert_eq!(Role::from(role.as_str()), role);
         }
     }
 
     #[test]
-    fn unknown_roles_are_errors() {
-        for name in ["Owner", "admin", ""] {
-            assert!(
-                matches!(name.parse::<Role>(), Err(Error::InvalidField { .. })),
-                "{name:?}"
-            );
+    fn unknown_roles_pass_through_by_name() {
+        for name in ["Owner", "admin", "SuperEditor"] {
+            let role = Role::from(name);
+            assert_eq!(role, Role::Other(name.into()));
+            assert_eq!(role.as_str(), name);
         }
     }
 }

@@ -415,17 +415,21 @@ fn out_of_range_times_are_errors() {
     assert!(DataQuery::try_from(negative).is_err());
 }
 
+/// A role a newer Grafana adds passes through by name, as in the Go SDK,
+/// where `backend.User.Role` is a string (backend/common.go); it goes back
+/// on the wire unchanged.
 #[test]
-fn unknown_roles_and_enum_values_are_errors() {
+fn unknown_roles_pass_through() {
     let mut context = full_plugin_context();
     context.user.as_mut().unwrap().role = "Superuser".into();
-    assert!(matches!(
-        PluginContext::try_from(context),
-        Err(Error::InvalidField {
-            field: "user role",
-            ..
-        })
-    ));
+    let converted = PluginContext::try_from(context).unwrap();
+    let user = converted.user.clone().unwrap();
+    assert_eq!(user.role, Some(Role::Other("Superuser".into())));
+    assert_eq!(pluginv2::User::from(user).role, "Superuser");
+}
+
+#[test]
+fn unknown_enum_values_are_errors() {
 
     let mut none_role = full_user();
     none_role.role = "None".into();

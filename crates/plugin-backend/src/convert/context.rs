@@ -16,7 +16,7 @@ impl TryFrom<pluginv2::User> for User {
         let role = if message.role.is_empty() {
             None
         } else {
-            Some(message.role.parse::<Role>()?)
+            Some(Role::from(message.role.as_str()))
         };
         Ok(User {
             login: message.login,
