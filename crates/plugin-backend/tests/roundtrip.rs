@@ -430,7 +430,6 @@ fn unknown_roles_pass_through() {
 
 #[test]
 fn unknown_enum_values_are_errors() {
-
     let mut none_role = full_user();
     none_role.role = "None".into();
     assert_eq!(User::try_from(none_role).unwrap().role, Some(Role::None));
