@@ -102,6 +102,7 @@ pub mod handler;
 pub mod headers;
 pub mod middleware;
 pub mod mux;
+pub mod outgoing;
 pub mod resource;
 pub mod rpc;
 mod sender;
@@ -135,6 +136,7 @@ pub use handler::{
 };
 pub use headers::ForwardHttpHeaders;
 pub use mux::QueryTypeMux;
+pub use outgoing::OutgoingContext;
 pub use resource::{CallResourceRequest, CallResourceResponse, CallResourceResponseSender};
 pub use rpc::Endpoint;
 pub use sender::ResponseSender;
