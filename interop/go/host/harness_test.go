@@ -38,11 +38,12 @@ const (
 	benchBinary       = "gpx_bench-datasource"
 	csvBinary         = "gpx_csv-datasource"
 	notesBinary       = "gpx_notes-app"
+	sqlBinary         = "gpx_sql-datasource"
 	pluginDirVariable = "INTEROP_PLUGIN_DIR"
 )
 
 // cargoPackages are built when INTEROP_PLUGIN_DIR is not set.
-var cargoPackages = []string{"interop-test-plugin", "bench-datasource", "csv-datasource", "notes-app"}
+var cargoPackages = []string{"interop-test-plugin", "bench-datasource", "csv-datasource", "notes-app", "sql-datasource"}
 
 // pluginDir holds the binaries; set by TestMain.
 var pluginDir string
