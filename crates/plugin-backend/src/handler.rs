@@ -60,7 +60,7 @@ use futures_util::future::BoxFuture;
 use crate::conversion::{self, ConversionRequest, ConversionResponse, QueryConversionResponse};
 use crate::data::{QueryDataRequest, QueryDataResponse};
 use crate::error::Error;
-use crate::rpc::{PluginEndpoints, Rpc};
+use crate::rpc::{Endpoint, PluginEndpoints, Rpc};
 
 pub use crate::rpc::{
     AdmissionHandler, CallResourceHandler, CheckHealthHandler, CollectMetricsHandler,
@@ -177,6 +177,17 @@ impl Handler for Plugin {
         request: E::Request,
     ) -> impl Future<Output = Result<E::Response, Error>> + Send {
         E::call_plugin(self, request)
+    }
+
+    fn implements(&self, endpoint: Endpoint) -> bool {
+        match endpoint {
+            // Answered from the process's default registry without one.
+            Endpoint::CollectMetrics => true,
+            Endpoint::ConvertObjects => {
+                self.query_conversion.is_some() || self.endpoints.has(endpoint)
+            }
+            endpoint => self.endpoints.has(endpoint),
+        }
     }
 }
 

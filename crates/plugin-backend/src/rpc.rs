@@ -330,6 +330,21 @@ macro_rules! endpoints {
                 request: E::Request,
             ) -> impl Future<Output = Result<E::Response, Error>> + Send;
 
+            /// Whether this handler has a capability answering `endpoint`,
+            /// rather than the answer the Go SDK gives without one.
+            ///
+            /// The server registers only the gRPC services of endpoints a
+            /// plugin implements, as the Go SDK's `GRPCServeOpts` does
+            /// (backend/serve.go), and instance management answers a missing
+            /// instance capability with `Unimplemented`, as Go's
+            /// automanagement does (internal/automanagement/manager.go). The
+            /// default, `true`, suits a handler that answers every endpoint;
+            /// wrappers forward it.
+            fn implements(&self, endpoint: Endpoint) -> bool {
+                let _ = endpoint;
+                true
+            }
+
             $($(
                 #[doc = concat!("`", $wire, "`: [`call`](Handler::call) with [`", stringify!($name), "`].")]
                 fn $method(
@@ -347,6 +362,13 @@ macro_rules! endpoints {
         pub(crate) struct PluginEndpoints {$($(
             pub(crate) $method: Option<Arc<dyn DynEndpoint<$name>>>,
         )+)+}
+
+        impl PluginEndpoints {
+            /// Whether a capability handler answers `endpoint`.
+            pub(crate) fn has(&self, endpoint: Endpoint) -> bool {
+                match endpoint {$($(Endpoint::$name => self.$method.is_some(),)+)+}
+            }
+        }
 
         impl fmt::Debug for PluginEndpoints {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -118,6 +118,22 @@ fn first_layer_added_is_outermost() {
     );
 }
 
+/// What a plugin implements is visible through every wrapper, since the
+/// server registers services by it (backend/serve.go in the Go SDK).
+#[test]
+fn wrappers_report_what_the_plugin_implements() {
+    let plugin =
+        Plugin::new().with_query_data(query_data_fn(|_| async { Ok(QueryDataResponse::new()) }));
+    let handler = HandlerBuilder::new()
+        .layer(LoggingLayer::new())
+        .layer(CatchPanicLayer::new())
+        .handler(plugin);
+    for endpoint in Endpoint::ALL {
+        let expected = matches!(endpoint, Endpoint::QueryData | Endpoint::CollectMetrics);
+        assert_eq!(handler.implements(endpoint), expected, "{endpoint}");
+    }
+}
+
 #[test]
 fn default_layers_see_a_panic_as_an_error() {
     // Panic recovery is innermost, so metrics (outside it) count an error

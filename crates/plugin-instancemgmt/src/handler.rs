@@ -21,8 +21,9 @@ use crate::provider::{InstanceProvider, InstanceRequest};
 /// queries, resources, health checks and streams) fetch the instance from
 /// the [`InstanceManager`] and call the same endpoint on it; the instance
 /// type is any [`Handler`], typically a [`Plugin`] assembled in the factory
-/// from the capabilities the instance has (missing ones answer as
-/// [`Plugin`] documents). The tenant is the context's
+/// from the capabilities the instance has. An endpoint the instance does not
+/// [implement](Handler::implements) fails with `Unimplemented`, as in the Go
+/// SDK's automanagement, health checks included. The tenant is the context's
 /// [`tenant_id`](PluginContext::tenant_id).
 ///
 /// The process-wide endpoints ([`Scope::Process`]: metrics, admission,
@@ -118,6 +119,13 @@ where
     ) -> Result<E::Response, plugin_backend::Error> {
         match E::ENDPOINT.scope() {
             Scope::Instance => match self.instance(E::plugin_context(&request)).await {
+                // Go's automanagement answers an endpoint the instance lacks
+                // with `Unimplemented` (internal/automanagement/manager.go),
+                // which Grafana shows as "not implemented"; for a health
+                // check too, not a healthy result.
+                Ok(instance) if !instance.implements(E::ENDPOINT) => {
+                    Err(plugin_backend::Error::Unimplemented(E::ENDPOINT))
+                }
                 Ok(instance) => instance.call::<E>(request).await,
                 Err(error) => instance_failure::<E>(&request, error),
             },
@@ -130,6 +138,17 @@ where
                 }
                 self.process_handler.call::<E>(request).await
             }
+        }
+    }
+
+    /// Every instance endpoint, since which capabilities an instance has is
+    /// known only once it exists (Go's `Manage` registers every service,
+    /// backend/datasource/manage.go); the process handler's own for the
+    /// rest.
+    fn implements(&self, endpoint: Endpoint) -> bool {
+        match endpoint.scope() {
+            Scope::Instance => true,
+            Scope::Process => self.process_handler.implements(endpoint),
         }
     }
 }

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use plugin_backend::{
     AppInstanceSettings, CheckHealthRequest, CollectMetricsRequest, DataQuery, DataResponse,
-    DataSourceInstanceSettings, Error, ErrorSource, Handler, HealthStatus, Plugin, PluginContext,
-    QueryDataRequest, QueryDataResponse, query_data_fn,
+    DataSourceInstanceSettings, Endpoint, Error, ErrorSource, Handler, HealthStatus, Plugin,
+    PluginContext, QueryDataRequest, QueryDataResponse, query_data_fn,
 };
 use plugin_instancemgmt::{
     AppInstanceProvider, DataSourceInstanceProvider, InstanceManagedHandler, InstanceManager,
@@ -65,12 +65,17 @@ async fn calls_reach_the_instance_of_their_data_source() {
         "http://db-1"
     );
 
-    // Capabilities the instance lacks answer as `Plugin` does.
+    // Capabilities the instance lacks are `Unimplemented`, health checks
+    // included, as in Go's automanagement (internal/automanagement/manager.go).
     let health = handler
         .check_health(CheckHealthRequest::new(data_source_context("http://db-1")))
         .await
-        .unwrap();
-    assert_eq!(health.status, HealthStatus::Ok);
+        .unwrap_err();
+    assert!(matches!(
+        health,
+        Error::Unimplemented(Endpoint::CheckHealth)
+    ));
+    assert!(handler.implements(Endpoint::CheckHealth));
     // Process-wide endpoints go to the process handler.
     assert!(
         handler
@@ -158,11 +163,14 @@ async fn the_context_tenant_separates_app_instances() {
         ))
     };
 
-    check("").await.unwrap();
-    check("tenant-a").await.unwrap();
-    check("tenant-a").await.unwrap();
-    check("tenant-b").await.unwrap();
-    check("").await.unwrap();
+    // The instances have no health handler: each check creates or reuses
+    // the tenant's instance, then answers `Unimplemented`.
+    for tenant in ["", "tenant-a", "tenant-a", "tenant-b", ""] {
+        assert!(matches!(
+            check(tenant).await,
+            Err(Error::Unimplemented(Endpoint::CheckHealth))
+        ));
+    }
     assert_eq!(
         created.load(Ordering::SeqCst),
         3,

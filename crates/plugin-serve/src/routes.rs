@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http_body::Body;
-use plugin_backend::{BoxError, Handler};
+use plugin_backend::{BoxError, Endpoint, Handler};
 use plugin_proto::go_plugin::{grpc_broker_server, grpc_controller_server, grpc_stdio_server};
 use plugin_proto::pluginv2::{
     admission_control_server, data_server, diagnostics_server, resource_conversion_server,
@@ -58,12 +58,14 @@ pub(crate) struct PluginRoutes<H> {
     adapter: Adapter<H>,
     limits: MessageLimits,
     health: HealthServer<HealthService>,
-    data: data_server::DataServer<Adapter<H>>,
-    resource: resource_server::ResourceServer<Adapter<H>>,
+    // Diagnostics is always served; the others only when the handler
+    // implements one of their endpoints.
     diagnostics: diagnostics_server::DiagnosticsServer<Adapter<H>>,
-    stream: stream_server::StreamServer<Adapter<H>>,
-    admission: admission_control_server::AdmissionControlServer<Adapter<H>>,
-    conversion: resource_conversion_server::ResourceConversionServer<Adapter<H>>,
+    data: Option<data_server::DataServer<Adapter<H>>>,
+    resource: Option<resource_server::ResourceServer<Adapter<H>>>,
+    stream: Option<stream_server::StreamServer<Adapter<H>>>,
+    admission: Option<admission_control_server::AdmissionControlServer<Adapter<H>>>,
+    conversion: Option<resource_conversion_server::ResourceConversionServer<Adapter<H>>>,
     /// go-plugin's host services, when Grafana started the plugin.
     host: Option<HostServices>,
 }
@@ -79,11 +81,30 @@ struct HostServices {
 impl<H: Handler + 'static> PluginRoutes<H> {
     /// The `pluginv2` services answered by `handler`, and the health
     /// service.
+    ///
+    /// As the Go SDK's `GRPCServeOpts` (backend/serve.go), a service is
+    /// registered only when the handler [implements](Handler::implements)
+    /// one of its endpoints, Diagnostics always; a call to a service that
+    /// is not registered is `Unimplemented` ("unknown service"), which
+    /// Grafana treats as an endpoint the plugin does not implement
+    /// (pkg/plugins/backendplugin/grpcplugin/client_v2.go). One difference:
+    /// Go serves Data only with a QueryData handler, this also for a plugin
+    /// with only chunked queries, which would otherwise be unreachable.
     pub(crate) fn new(
         handler: Arc<H>,
         health: HealthServer<HealthService>,
         limits: MessageLimits,
     ) -> Self {
+        let serves = |endpoints: &[Endpoint]| endpoints.iter().any(|&e| handler.implements(e));
+        let data = serves(&[Endpoint::QueryData, Endpoint::QueryChunkedData]);
+        let resource = serves(&[Endpoint::CallResource]);
+        let stream = serves(&[
+            Endpoint::SubscribeStream,
+            Endpoint::PublishStream,
+            Endpoint::RunStream,
+        ]);
+        let admission = serves(&[Endpoint::ValidateAdmission, Endpoint::MutateAdmission]);
+        let conversion = serves(&[Endpoint::ConvertObjects]);
         let adapter = Adapter::new(handler);
         macro_rules! limited {
             ($server:expr) => {
@@ -96,16 +117,21 @@ impl<H: Handler + 'static> PluginRoutes<H> {
             adapter: adapter.clone(),
             limits,
             health,
-            data: limited!(data_server::DataServer::new(adapter.clone())),
-            resource: limited!(resource_server::ResourceServer::new(adapter.clone())),
             diagnostics: limited!(diagnostics_server::DiagnosticsServer::new(adapter.clone())),
-            stream: limited!(stream_server::StreamServer::new(adapter.clone())),
-            admission: limited!(admission_control_server::AdmissionControlServer::new(
-                adapter.clone()
-            )),
-            conversion: limited!(resource_conversion_server::ResourceConversionServer::new(
-                adapter
-            )),
+            data: data.then(|| limited!(data_server::DataServer::new(adapter.clone()))),
+            resource: resource
+                .then(|| limited!(resource_server::ResourceServer::new(adapter.clone()))),
+            stream: stream.then(|| limited!(stream_server::StreamServer::new(adapter.clone()))),
+            admission: admission.then(|| {
+                limited!(admission_control_server::AdmissionControlServer::new(
+                    adapter.clone()
+                ))
+            }),
+            conversion: conversion.then(|| {
+                limited!(resource_conversion_server::ResourceConversionServer::new(
+                    adapter.clone()
+                ))
+            }),
             host: None,
         }
     }
@@ -172,7 +198,7 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let deadline = deadline::from_headers(request.headers());
         let path = request.uri().path();
-        let response: Self::Future = if path == query_data::PATH {
+        let response: Self::Future = if path == query_data::PATH && self.data.is_some() {
             let response = query_data::call(self.adapter.clone(), request, self.limits);
             Box::pin(async move { Ok(response.await) })
         } else {
@@ -195,13 +221,22 @@ impl<H: Handler + 'static> PluginRoutes<H> {
         B: Body + Send + 'static,
         B::Error: Into<BoxError> + Send + 'static,
     {
+        // A service the plugin does not serve is an unknown one.
+        macro_rules! served {
+            ($service:expr, $name:expr) => {
+                match $service.as_mut() {
+                    Some(service) => service.call(request),
+                    None => unknown_service($name),
+                }
+            };
+        }
         match service_name(request.uri().path()) {
-            data_server::SERVICE_NAME => self.data.call(request),
-            resource_server::SERVICE_NAME => self.resource.call(request),
             diagnostics_server::SERVICE_NAME => self.diagnostics.call(request),
-            stream_server::SERVICE_NAME => self.stream.call(request),
-            admission_control_server::SERVICE_NAME => self.admission.call(request),
-            resource_conversion_server::SERVICE_NAME => self.conversion.call(request),
+            name @ data_server::SERVICE_NAME => served!(self.data, name),
+            name @ resource_server::SERVICE_NAME => served!(self.resource, name),
+            name @ stream_server::SERVICE_NAME => served!(self.stream, name),
+            name @ admission_control_server::SERVICE_NAME => served!(self.admission, name),
+            name @ resource_conversion_server::SERVICE_NAME => served!(self.conversion, name),
             name if name == HealthServer::<HealthService>::NAME => self.health.call(request),
             name => match &mut self.host {
                 Some(host) if name == grpc_controller_server::SERVICE_NAME => {

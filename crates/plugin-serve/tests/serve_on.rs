@@ -227,6 +227,66 @@ async fn unknown_services_and_methods_are_unimplemented() {
     stop(&shutdown, server).await;
 }
 
+/// Only the services of endpoints the plugin implements are registered, as
+/// the Go SDK's `GRPCServeOpts` registers them (backend/serve.go): a plugin
+/// with only queries has no Resource or Stream service, while Diagnostics is
+/// always there and, without a health handler, answers OK as Go's
+/// diagnostics adapter does (backend/diagnostics_adapter.go).
+#[tokio::test]
+async fn only_implemented_services_are_registered() {
+    let listener = tcp_listener().await;
+    let address = listener.address();
+    let options = ServeOptions::new();
+    let shutdown = options.shutdown().clone();
+    let server = tokio::spawn(plugin_serve::serve_on(
+        Plugin::new().with_query_data(Rows),
+        listener,
+        options,
+    ));
+    let channel = connect(&address).await;
+
+    let mut data = pluginv2::data_client::DataClient::new(channel.clone());
+    let answer = data.query_data(rows_request(3)).await.unwrap().into_inner();
+    assert!(answer.responses["A"].error.is_empty());
+
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    for path in [
+        "/pluginv2.Resource/CallResource",
+        "/pluginv2.Stream/SubscribeStream",
+        "/pluginv2.AdmissionControl/ValidateAdmission",
+        "/pluginv2.ResourceConversion/ConvertObjects",
+    ] {
+        grpc.ready().await.unwrap();
+        let status = grpc
+            .unary::<_, go_plugin::Empty, _>(
+                tonic::Request::new(go_plugin::Empty {}),
+                http::uri::PathAndQuery::from_static(path),
+                tonic_prost::ProstCodec::default(),
+            )
+            .await
+            .expect_err(path);
+        assert_eq!(status.code(), tonic::Code::Unimplemented, "{path}");
+        assert!(
+            status.message().starts_with("unknown service"),
+            "{path}: {status:?}"
+        );
+    }
+
+    let health = DiagnosticsClient::new(channel)
+        .check_health(pluginv2::CheckHealthRequest::from(CheckHealthRequest::new(
+            PluginContext::new("acme-test-datasource"),
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        health.status,
+        pluginv2::check_health_response::HealthStatus::Ok as i32
+    );
+
+    stop(&shutdown, server).await;
+}
+
 /// Answers every query with a frame of `rows` float64 values, `rows` taken
 /// from the query's JSON.
 struct Rows;

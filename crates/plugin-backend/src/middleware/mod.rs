@@ -72,7 +72,7 @@ use crate::context::PluginContext;
 use crate::data::QueryDataResponse;
 use crate::error::{Error, ErrorSource};
 use crate::handler::Handler;
-use crate::rpc::{self, Rpc};
+use crate::rpc::{self, Endpoint, Rpc};
 
 /// Code that runs around every call of a handler; see the
 /// [module docs](self).
@@ -175,6 +175,10 @@ impl<M: Middleware, H: Handler> Handler for Layered<M, H> {
     ) -> impl Future<Output = Result<E::Response, Error>> + Send {
         self.middleware
             .call::<E, H>(request, Next { inner: &self.inner })
+    }
+
+    fn implements(&self, endpoint: Endpoint) -> bool {
+        self.inner.implements(endpoint)
     }
 }
 

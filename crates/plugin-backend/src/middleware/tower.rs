@@ -234,6 +234,9 @@ where
             })
         }
     }
+    fn implements(&self, endpoint: Endpoint) -> bool {
+        self.inner.implements(endpoint)
+    }
 }
 
 /// A tower service's error as an SDK error: the handler's own error comes
