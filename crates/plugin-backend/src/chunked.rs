@@ -13,7 +13,7 @@ use bytes::Bytes;
 use plugin_data::{Frame, FrameInclude};
 
 use crate::context::PluginContext;
-use crate::data::{DataFrameFormat, DataQuery};
+use crate::data::{DataFrameFormat, DataQuery, DataResponse};
 use crate::error::{Error, ErrorSource};
 use crate::sender::ResponseSender;
 use crate::status::Status;
@@ -30,6 +30,17 @@ pub struct QueryChunkedDataRequest {
     pub queries: Vec<DataQuery>,
     /// The frame encoding Grafana wants in the chunks.
     pub format: DataFrameFormat,
+}
+
+impl QueryChunkedDataRequest {
+    /// A request for `queries` in `plugin_context`.
+    pub fn new(plugin_context: PluginContext, queries: Vec<DataQuery>) -> Self {
+        QueryChunkedDataRequest {
+            plugin_context,
+            queries,
+            ..QueryChunkedDataRequest::default()
+        }
+    }
 }
 
 /// One chunk of a chunked query's response, as it goes on the wire.
@@ -159,6 +170,42 @@ impl ChunkedDataWriter {
                 error: error.map(ToString::to_string).unwrap_or_default(),
                 status: Some(status),
                 error_source: error.and_then(Error::error_source),
+                format: self.format,
+                ..QueryChunkedDataResponse::default()
+            })
+            .await
+    }
+
+    /// Sends `response`, the answer to query `ref_id`, as chunks: each frame
+    /// as frame `f<i>`, then an error chunk if the response failed or has a
+    /// status other than OK. This is how the Go SDK's `QueryTypeMux` answers
+    /// a chunked query with a plain QueryData handler
+    /// (backend/datasource/query_type_mux.go).
+    pub async fn write_response(
+        &mut self,
+        ref_id: &str,
+        response: DataResponse,
+    ) -> Result<(), Error> {
+        let status = response.effective_status();
+        let DataResponse {
+            frames,
+            error,
+            error_source,
+            ..
+        } = response;
+        for (index, frame) in frames.into_iter().enumerate() {
+            self.write_frame(ref_id, &format!("f{index}"), frame)
+                .await?;
+        }
+        if error.is_none() && status == Status::OK {
+            return Ok(());
+        }
+        self.sender
+            .send(QueryChunkedDataResponse {
+                ref_id: ref_id.to_owned(),
+                error: error.as_ref().map(ToString::to_string).unwrap_or_default(),
+                status: Some(status),
+                error_source,
                 format: self.format,
                 ..QueryChunkedDataResponse::default()
             })

@@ -1,18 +1,24 @@
-//! [`QueryTypeMux`]: routes each query to a handler by its query type.
+//! [`QueryTypeMux`]: routes each query, plain or chunked, to a handler by its
+//! query type.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use futures_util::future::try_join_all;
+use futures_util::future::{join_all, try_join_all};
+use futures_util::lock::Mutex;
 
+use crate::chunked::{ChunkedDataWriter, QueryChunkedDataRequest};
 use crate::data::{DataQuery, DataResponse, QueryDataRequest, QueryDataResponse};
 use crate::error::{Error, ErrorSource};
-use crate::handler::QueryDataHandler;
-use crate::rpc::{DynEndpoint, QueryData};
+use crate::handler::{QueryChunkedDataHandler, QueryDataHandler};
+use crate::rpc::{DynEndpoint, QueryChunkedData, QueryData};
+use crate::sender::ResponseSender;
 
 /// A query data handler behind one pointer.
 type QueryDataEndpoint = dyn DynEndpoint<QueryData>;
+/// A chunked query data handler behind one pointer.
+type QueryChunkedDataEndpoint = dyn DynEndpoint<QueryChunkedData>;
 
 /// A [`QueryDataHandler`] that routes each query to the handler registered
 /// for its `query_type`, like the Go SDK's `datasource.QueryTypeMux`.
@@ -21,6 +27,13 @@ type QueryDataEndpoint = dyn DynEndpoint<QueryData>;
 /// handlers of different types run concurrently. Queries whose type has no
 /// handler go to the fallback (registered for the empty type), or, without
 /// one, are answered with the error `no handler found for query type '<t>'`.
+///
+/// The mux answers chunked queries too, as Go's does
+/// (backend/datasource/query_type_mux.go): each query on its own and
+/// concurrently, by the chunked handler of its type
+/// ([`with_chunked_handler`](Self::with_chunked_handler)) when there is one,
+/// otherwise by its QueryData handler, whose response is written as chunks
+/// ([`ChunkedDataWriter::write_response`]).
 ///
 /// ```
 /// use plugin_backend::{
@@ -51,6 +64,7 @@ type QueryDataEndpoint = dyn DynEndpoint<QueryData>;
 #[derive(Clone, Default)]
 pub struct QueryTypeMux {
     handlers: HashMap<String, Arc<QueryDataEndpoint>>,
+    chunked_handlers: HashMap<String, Arc<QueryChunkedDataEndpoint>>,
     fallback: Option<Arc<QueryDataEndpoint>>,
 }
 
@@ -82,6 +96,47 @@ impl QueryTypeMux {
     pub fn with_fallback(self, handler: impl QueryDataHandler + 'static) -> Self {
         self.with_handler("", handler)
     }
+
+    /// This mux, sending chunked queries of type `query_type` to `handler`
+    /// (replacing any chunked handler registered for it before). Chunked
+    /// queries of a type without one go to its QueryData handler.
+    pub fn with_chunked_handler(
+        mut self,
+        query_type: impl Into<String>,
+        handler: impl QueryChunkedDataHandler + 'static,
+    ) -> Self {
+        self.chunked_handlers
+            .insert(query_type.into(), Arc::new(handler));
+        self
+    }
+
+    /// The QueryData handler of `query_type`, or the fallback.
+    fn handler(&self, query_type: &str) -> Option<&Arc<QueryDataEndpoint>> {
+        self.handlers.get(query_type).or(self.fallback.as_ref())
+    }
+
+    /// Answers one chunked query, writing through `writer`.
+    async fn query_chunked(
+        &self,
+        mut request: QueryChunkedDataRequest,
+        mut writer: ChunkedDataWriter,
+    ) -> Result<(), Error> {
+        let query = &request.queries[0];
+        if let Some(chunked) = self.chunked_handlers.get(&query.query_type) {
+            return chunked.call((request, writer)).await;
+        }
+        let Some(handler) = self.handler(&query.query_type) else {
+            return writer.write_response(&query.ref_id, unhandled(query)).await;
+        };
+        let mut plain =
+            QueryDataRequest::new(request.plugin_context, std::mem::take(&mut request.queries));
+        plain.headers = request.headers;
+        plain.format = request.format;
+        for (ref_id, response) in handler.call(plain).await?.responses {
+            writer.write_response(&ref_id, response).await?;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Debug for QueryTypeMux {
@@ -90,6 +145,12 @@ impl fmt::Debug for QueryTypeMux {
         types.sort_unstable();
         f.debug_struct("QueryTypeMux")
             .field("query_types", &types)
+            .field("chunked_query_types", &{
+                let mut types: Vec<&str> =
+                    self.chunked_handlers.keys().map(String::as_str).collect();
+                types.sort_unstable();
+                types
+            })
             .field("fallback", &self.fallback.is_some())
             .finish()
     }
@@ -142,5 +203,45 @@ impl QueryDataHandler for QueryTypeMux {
             response.responses.extend(answered.responses);
         }
         Ok(response)
+    }
+}
+
+impl QueryChunkedDataHandler for QueryTypeMux {
+    async fn query_chunked_data(
+        &self,
+        request: QueryChunkedDataRequest,
+        writer: ChunkedDataWriter,
+    ) -> Result<(), Error> {
+        let QueryChunkedDataRequest {
+            plugin_context,
+            headers,
+            queries,
+            format,
+        } = request;
+        // Each query gets a writer of its own whose chunks go out through
+        // the one writer of the call; a query's chunks all use its own
+        // `ref_id`, so each sub-writer tracks the JSON schemas it sent.
+        let encoding = writer.format();
+        let shared = Arc::new(Mutex::new(writer));
+        let calls = queries.into_iter().map(|query| {
+            let shared = Arc::clone(&shared);
+            let sender = ResponseSender::new(futures_util::sink::unfold(
+                shared,
+                |shared, chunk| async move {
+                    shared.lock().await.write_chunk(chunk).await?;
+                    Ok::<_, Error>(shared)
+                },
+            ));
+            let request = QueryChunkedDataRequest {
+                plugin_context: plugin_context.clone(),
+                headers: headers.clone(),
+                queries: vec![query],
+                format,
+            };
+            self.query_chunked(request, ChunkedDataWriter::new(encoding, sender))
+        });
+        // Every query runs to its end, as in Go; the first error fails the
+        // call.
+        join_all(calls).await.into_iter().collect()
     }
 }

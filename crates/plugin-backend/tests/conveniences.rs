@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use plugin_backend::concurrent::{self, DEFAULT_CONCURRENCY};
 use plugin_backend::{
     ChunkedDataWriter, DataFrameFormat, DataQuery, DataResponse, Error, GrafanaConfig,
-    PluginContext, QueryDataHandler, QueryDataRequest, QueryDataResponse, QueryTypeMux,
-    StreamSender, query_data_fn,
+    PluginContext, QueryChunkedDataHandler, QueryChunkedDataRequest, QueryDataHandler,
+    QueryDataRequest, QueryDataResponse, QueryTypeMux, StreamSender, query_data_fn,
 };
 use plugin_data::{Field, Frame, FrameInclude};
 use support::{block_on, collecting_sender};
@@ -137,6 +137,93 @@ fn a_panicking_query_fails_alone() {
         plugin_backend::Status::INTERNAL_SERVER_ERROR
     );
     assert!(response.responses["B"].error.is_none());
+}
+
+/// Chunked queries go through the mux one by one, as in Go's
+/// `QueryTypeMux.QueryChunkedData` (backend/datasource/query_type_mux.go):
+/// to the chunked handler of their type, else to the QueryData handler of
+/// their type (or the fallback) with its frames written as `f0`, `f1`, … and
+/// its error as an error chunk; a type nobody handles gets Go's error.
+#[test]
+fn mux_routes_chunked_queries_by_query_type() {
+    struct Streaming;
+    impl QueryChunkedDataHandler for Streaming {
+        async fn query_chunked_data(
+            &self,
+            request: QueryChunkedDataRequest,
+            mut writer: ChunkedDataWriter,
+        ) -> Result<(), Error> {
+            assert_eq!(request.queries.len(), 1, "one query per call");
+            let ref_id = &request.queries[0].ref_id;
+            for rows in [vec![1, 2], vec![3]] {
+                writer
+                    .write_frame(ref_id, "stream", chunk_frame(rows))
+                    .await?;
+            }
+            Ok(())
+        }
+    }
+    let failing = query_data_fn(|request: QueryDataRequest| async move {
+        Ok(request
+            .queries
+            .iter()
+            .map(|q| {
+                let response = DataResponse::from(chunk_frame(vec![7]))
+                    .with_frame(chunk_frame(vec![8, 9]))
+                    .with_error(Error::downstream("partly down"));
+                (q.ref_id.clone(), response)
+            })
+            .collect::<QueryDataResponse>())
+    });
+    let mux = QueryTypeMux::new()
+        .with_chunked_handler("logs", Streaming)
+        .with_handler("metrics", failing);
+    let plain = queries(&[("A", "logs"), ("B", "metrics"), ("C", "traces")]);
+    let mut request = QueryChunkedDataRequest::new(plain.plugin_context, plain.queries);
+    request.format = DataFrameFormat::Arrow;
+    let (sender, chunks) = collecting_sender();
+    let writer = ChunkedDataWriter::new(DataFrameFormat::Arrow, sender);
+    block_on(mux.query_chunked_data(request, writer)).unwrap();
+
+    let chunks = chunks.lock().unwrap();
+    let of = |ref_id: &str| -> Vec<(String, usize, String)> {
+        chunks
+            .iter()
+            .filter(|chunk| chunk.ref_id == ref_id)
+            .map(|chunk| {
+                let rows = if chunk.frame.is_empty() {
+                    0
+                } else {
+                    Frame::from_arrow_ipc(&chunk.frame)
+                        .unwrap()
+                        .num_rows()
+                        .unwrap()
+                };
+                (chunk.frame_id.clone(), rows, chunk.error.clone())
+            })
+            .collect()
+    };
+    let row = |id: &str, rows: usize, error: &str| (id.to_owned(), rows, error.to_owned());
+    assert_eq!(of("A"), [row("stream", 2, ""), row("stream", 1, "")]);
+    assert_eq!(
+        of("B"),
+        [
+            row("f0", 1, ""),
+            row("f1", 2, ""),
+            row("", 0, "partly down")
+        ]
+    );
+    assert_eq!(
+        of("C"),
+        [row("", 0, "no handler found for query type 'traces'")]
+    );
+    let error_chunk = chunks
+        .iter()
+        .find(|chunk| chunk.ref_id == "B" && !chunk.error.is_empty());
+    assert_eq!(
+        error_chunk.unwrap().error_source,
+        Some(plugin_backend::ErrorSource::Downstream)
+    );
 }
 
 fn chunk_frame(values: Vec<i64>) -> Frame {
