@@ -1,13 +1,13 @@
 //! Adapters to the SDK's `plugin-backend` types: options from
 //! [`DataSourceInstanceSettings`] or a [`PluginContext`], request extensions
-//! from the context, and error-source conversion.
+//! from the context, and the conversion of [`Error`] into the SDK's.
 
 use http::HeaderValue;
 use plugin_backend::{DataSourceInstanceSettings, PluginContext};
 use serde_json::Value;
 
 use crate::{
-    error::{Error, ErrorSource},
+    error::Error,
     extensions::{Endpoint, GrafanaUserAgent},
     options::HttpClientOptions,
     settings::DataSourceSettings,
@@ -60,19 +60,22 @@ fn from_backend(
         name: &settings.name,
         plugin_id: &settings.type_,
         plugin_version,
-        grafana_config: context.map(|context| context.grafana_config.as_map()),
+        grafana_config: context.map(|context| &context.grafana_config),
     };
     HttpClientOptions::from_data_source_settings(&parts)
 }
 
 /// Inserts the request extensions the default middleware reads from a
 /// plugin context: Grafana's user agent and the endpoint label.
+///
+/// Inside a handler call the SDK's [`plugin_backend::outgoing`] scope
+/// already provides both; this is for requests made elsewhere.
 pub fn insert_context_extensions(
     extensions: &mut http::Extensions,
     context: &PluginContext,
-    endpoint: plugin_backend::Endpoint,
+    endpoint: Endpoint,
 ) {
-    extensions.insert(Endpoint::from(endpoint));
+    extensions.insert(endpoint);
     if let Some(user_agent) = &context.user_agent
         && let Ok(value) = HeaderValue::from_str(&user_agent.to_string())
     {
@@ -80,26 +83,11 @@ pub fn insert_context_extensions(
     }
 }
 
-impl From<plugin_backend::Endpoint> for Endpoint {
-    fn from(endpoint: plugin_backend::Endpoint) -> Self {
-        Endpoint(endpoint.as_str())
-    }
-}
-
-impl From<ErrorSource> for plugin_backend::ErrorSource {
-    fn from(source: ErrorSource) -> Self {
-        match source {
-            ErrorSource::Plugin => plugin_backend::ErrorSource::Plugin,
-            ErrorSource::Downstream => plugin_backend::ErrorSource::Downstream,
-        }
-    }
-}
-
 impl From<Error> for plugin_backend::Error {
     /// Keeps the error's source, so a downstream HTTP failure is reported
     /// to Grafana as downstream.
     fn from(error: Error) -> Self {
-        let source = error.error_source().into();
+        let source = error.error_source();
         plugin_backend::Error::new(error).with_source(source)
     }
 }

@@ -11,38 +11,7 @@
 
 use std::{fmt, io, time::Duration};
 
-/// A type-erased error, as produced by user middleware or request bodies.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Who caused an error: the plugin itself or the system it talks to.
-///
-/// Mirrors the Go SDK's `backend.ErrorSource` (`"plugin"` | `"downstream"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum ErrorSource {
-    /// The plugin (or its configuration) caused the error. The default.
-    #[default]
-    Plugin,
-    /// The downstream service (the data source's API or the network to it)
-    /// caused the error.
-    Downstream,
-}
-
-impl ErrorSource {
-    /// The wire name Grafana uses: `"plugin"` or `"downstream"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Plugin => "plugin",
-            Self::Downstream => "downstream",
-        }
-    }
-}
-
-impl fmt::Display for ErrorSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use plugin_backend::{BoxError, ErrorSource};
 
 /// Which deadline expired in an [`Error::Timeout`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -345,11 +314,5 @@ mod tests {
         let inner = Error::ResponseTooLarge { limit: 5 };
         let wrapped = Error::other(inner);
         assert!(matches!(wrapped, Error::ResponseTooLarge { limit: 5 }));
-    }
-
-    #[test]
-    fn error_source_names_match_grafana() {
-        assert_eq!(ErrorSource::Plugin.to_string(), "plugin");
-        assert_eq!(ErrorSource::Downstream.as_str(), "downstream");
     }
 }

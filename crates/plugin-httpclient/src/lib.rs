@@ -61,6 +61,7 @@
 //! | `tlsAuth`, `tlsAuthWithCACert`, `tlsSkipVerify`, `serverName` (`tlsCACert`, `tlsClientCert`, `tlsClientKey`) | [`TlsOptions`] |
 //! | `httpHeaderName1..N` (`httpHeaderValue1..N`) | [`HttpClientOptions::headers`] |
 //! | `enableSecureSocksProxy`, `secureSocksProxyUsername`, `timeout`, `keepAlive` (`secureSocksProxyPassword`) | [`SecureSocksProxyOptions`] |
+//! | `keepCookies`, `oauthPassThru` | [`HttpClientOptions::keep_cookies`], [`HttpClientOptions::oauth_pass_through`] |
 //! | Grafana config `GF_RESPONSE_LIMIT`, toggle `pluginsForceTls13` | [`HttpClientOptions::response_limit`], [`TlsOptions`] |
 //!
 //! The proxy environment (`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`) is read
@@ -72,9 +73,16 @@
 //! tracing, metrics, basic auth, custom headers, user agent, header
 //! forwarding, error source, response limit — each a tower layer in
 //! [`middleware`], named so a plugin can add and remove layers with
-//! [`HttpClientBuilder::middleware_mut`]. Per-request inputs (incoming
-//! headers to forward, metrics endpoint, response limit override) travel as
-//! request [`extensions`].
+//! [`HttpClientBuilder::middleware_mut`].
+//!
+//! # The handler call's context
+//!
+//! What the Go SDK reads from `context.Context` — the incoming request's
+//! headers to forward, `FromAlert`, Grafana's user agent, the endpoint for
+//! the metrics and the request's `GF_RESPONSE_LIMIT` — the middleware reads
+//! from the [`plugin_backend::outgoing`] scope the SDK runs every handler
+//! call in, so a plugin passes nothing per request. Request [`extensions`]
+//! override it for one request, or supply it outside a handler call.
 //!
 //! # Errors
 //!
@@ -85,13 +93,11 @@
 //!
 //! | feature | enables |
 //! |---|---|
-//! | `plugin-backend` (default) | `HttpClientOptions::from_settings(&DataSourceInstanceSettings)`, `HttpClientOptions::from_plugin_context(&PluginContext)`, `insert_context_extensions`, and conversions of [`Error`] / [`ErrorSource`] into the SDK's. |
 //! | `secure-socks-proxy` | Dialing through Grafana's secure SOCKS5 proxy (private data source connect) when the settings enable it. Without it, such settings make [`HttpClient::new`] fail with a clear error. |
 //! | `reqwest` | `HttpClientOptions::build_reqwest_client`: a `reqwest::Client` (rustls, ring) with the same timeouts, TLS, proxy, basic auth, custom headers and user agent, but none of the middleware. |
 //!
 //! TLS is rustls with the `ring` provider; no OpenSSL.
 
-#[cfg(feature = "plugin-backend")]
 mod backend;
 mod body;
 mod client;
@@ -108,7 +114,6 @@ mod settings;
 mod socks;
 mod tls;
 
-#[cfg(feature = "plugin-backend")]
 pub use backend::insert_context_extensions;
 pub use body::Body;
 pub use client::{HttpClient, HttpClientBuilder};
@@ -120,7 +125,4 @@ pub use options::{
     TlsVersion,
 };
 pub use proxy::{ProxyOptions, SecureSocksProxyOptions, SecureSocksProxyTransport};
-pub use settings::{
-    DataSourceSettings, FEATURE_TOGGLES_KEY, FORCE_TLS13_TOGGLE, RESPONSE_LIMIT_KEY,
-    secure_socks_keys,
-};
+pub use settings::{DataSourceSettings, FORCE_TLS13_TOGGLE};

@@ -80,9 +80,20 @@ pub struct HttpClientOptions {
     pub labels: DataSourceLabels,
     /// Plugin ID and version, for the `User-Agent` header.
     pub plugin: Option<PluginInfo>,
-    /// Forward the incoming request's headers carried by
-    /// [`ForwardedHeaders`](crate::ForwardedHeaders) to outgoing requests.
+    /// Forward the headers of the Grafana request being handled (its
+    /// [`plugin_backend::outgoing`] scope, or a
+    /// [`ForwardedHeaders`](crate::ForwardedHeaders) extension) to outgoing
+    /// requests: the Go SDK's `Options.ForwardHTTPHeaders`. A header the
+    /// outgoing request already has is kept.
     pub forward_http_headers: bool,
+    /// The cookies that may be forwarded (jsonData `keepCookies`): a
+    /// forwarded `Cookie` header keeps only these names. `None` forwards
+    /// `Cookie` as Grafana sent it.
+    pub keep_cookies: Option<Vec<String>>,
+    /// Forward the user's OAuth tokens (`Authorization`, `X-Id-Token`) even
+    /// when [`forward_http_headers`](Self::forward_http_headers) is off
+    /// (jsonData `oauthPassThru`, "Forward OAuth Identity").
+    pub oauth_pass_through: bool,
     /// Maximum response body size in bytes (Grafana's `GF_RESPONSE_LIMIT`);
     /// `None` falls back to the `GF_DATAPROXY_RESPONSE_LIMIT` environment
     /// variable, then to no limit.
@@ -104,6 +115,8 @@ impl Default for HttpClientOptions {
             labels: DataSourceLabels::default(),
             plugin: None,
             forward_http_headers: false,
+            keep_cookies: None,
+            oauth_pass_through: false,
             response_limit: None,
             url: None,
         }

@@ -13,6 +13,8 @@ use std::{collections::HashMap, fmt, time::Duration};
 use http::{HeaderName, HeaderValue, header::HOST};
 use serde_json::{Map, Value};
 
+use plugin_backend::{GrafanaConfig, config::keys};
+
 use crate::{
     error::Error,
     options::{
@@ -21,36 +23,9 @@ use crate::{
     proxy::{SecureSocksProxyOptions, SecureSocksProxyTransport},
 };
 
-/// Grafana configuration key of the response size limit in bytes.
-pub const RESPONSE_LIMIT_KEY: &str = "GF_RESPONSE_LIMIT";
-/// Grafana configuration key listing enabled feature toggles, comma separated.
-pub const FEATURE_TOGGLES_KEY: &str = "GF_INSTANCE_FEATURE_TOGGLES_ENABLE";
-/// Feature toggle forcing TLS 1.3 as minimum and maximum version.
+/// Feature toggle forcing TLS 1.3 as minimum and maximum version
+/// (`backend/common.go`, `featuretoggles.PluginsForceTLS13`).
 pub const FORCE_TLS13_TOGGLE: &str = "pluginsForceTls13";
-
-/// Grafana configuration keys of the secure SOCKS proxy.
-pub mod secure_socks_keys {
-    /// Whether Grafana runs the secure SOCKS proxy (`"true"`).
-    pub const ENABLED: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_SERVER_ENABLED";
-    /// PEM client certificate.
-    pub const CLIENT_CERT_VAL: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_CLIENT_CERT_VAL";
-    /// PEM client key.
-    pub const CLIENT_KEY_VAL: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_CLIENT_KEY_VAL";
-    /// Comma-separated PEM root CAs.
-    pub const ROOT_CA_CERT_VALS: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_ROOT_CA_CERT_VALS";
-    /// Legacy: path of the client certificate file.
-    pub const CLIENT_CERT: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_CLIENT_CERT";
-    /// Legacy: path of the client key file.
-    pub const CLIENT_KEY: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_CLIENT_KEY";
-    /// Legacy: space-separated paths of root CA files.
-    pub const ROOT_CA_CERT: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_ROOT_CA_CERT";
-    /// The proxy's `host:port`.
-    pub const PROXY_ADDRESS: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_PROXY_ADDRESS";
-    /// The name to verify the proxy's certificate against.
-    pub const SERVER_NAME: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_SERVER_NAME";
-    /// Connect to the proxy over plain TCP (`"true"`).
-    pub const ALLOW_INSECURE: &str = "GF_SECURE_SOCKS_DATASOURCE_PROXY_ALLOW_INSECURE";
-}
 
 /// The data source settings the HTTP client options are built from, as plain
 /// borrowed values.
@@ -84,7 +59,7 @@ pub struct DataSourceSettings<'a> {
     pub plugin_version: &'a str,
     /// Grafana's configuration for this request (`GF_*` keys): response
     /// limit, feature toggles and the secure SOCKS proxy.
-    pub grafana_config: Option<&'a HashMap<String, String>>,
+    pub grafana_config: Option<&'a GrafanaConfig>,
 }
 
 impl<'a> DataSourceSettings<'a> {
@@ -118,10 +93,7 @@ impl fmt::Debug for DataSourceSettings<'_> {
             .field("name", &self.name)
             .field("plugin_id", &self.plugin_id)
             .field("plugin_version", &self.plugin_version)
-            .field(
-                "grafana_config",
-                &self.grafana_config.map(|config| config.len()),
-            )
+            .field("grafana_config", &self.grafana_config)
             .finish()
     }
 }
@@ -163,14 +135,18 @@ impl HttpClientOptions {
         options.tls = tls_options(&reader)?;
         options.headers = custom_headers(&reader)?;
 
-        let config = GrafanaConfig(settings.grafana_config);
-        if config.feature_enabled(FORCE_TLS13_TOGGLE) {
+        options.keep_cookies = Some(reader.string_list("keepCookies")?);
+        options.oauth_pass_through = reader.bool("oauthPassThru")?;
+
+        let empty_config = GrafanaConfig::default();
+        let config = settings.grafana_config.unwrap_or(&empty_config);
+        if config.feature_toggles().is_enabled(FORCE_TLS13_TOGGLE) {
             let tls = options.tls.get_or_insert_with(TlsOptions::default);
             tls.min_version = Some(TlsVersion::Tls13);
             tls.max_version = Some(TlsVersion::Tls13);
         }
-        options.response_limit = config.response_limit()?;
-        options.secure_socks_proxy = secure_socks_proxy(settings, &reader, &config)?;
+        options.response_limit = config.response_limit().map_err(config_error)?;
+        options.secure_socks_proxy = secure_socks_proxy(settings, &reader, config)?;
 
         if let Some(tls) = &options.tls {
             crate::tls::client_config(tls)?;
@@ -291,56 +267,64 @@ fn custom_headers(reader: &JsonData<'_>) -> Result<http::HeaderMap, Error> {
 fn secure_socks_proxy(
     settings: &DataSourceSettings<'_>,
     reader: &JsonData<'_>,
-    config: &GrafanaConfig<'_>,
+    config: &GrafanaConfig,
 ) -> Result<Option<SecureSocksProxyOptions>, Error> {
-    use secure_socks_keys as keys;
-
-    if !reader.bool("enableSecureSocksProxy")? || config.get(keys::ENABLED) != Some("true") {
+    if !reader.bool("enableSecureSocksProxy")? {
         return Ok(None);
     }
-    let allow_insecure = match config.get(keys::ALLOW_INSECURE) {
-        None | Some("") => false,
-        Some(value) => parse_bool(value)
-            .ok_or_else(|| Error::invalid_setting(keys::ALLOW_INSECURE, "must be a boolean"))?,
+    let Some(proxy) = config.secure_socks_proxy().map_err(config_error)? else {
+        return Ok(None);
     };
-    let transport = if allow_insecure {
+    let transport = if proxy.allow_insecure {
         SecureSocksProxyTransport::Insecure
     } else {
-        let client_certificate = config.value_or_file(keys::CLIENT_CERT_VAL, keys::CLIENT_CERT)?;
-        let client_key = config.value_or_file(keys::CLIENT_KEY_VAL, keys::CLIENT_KEY)?;
-        let mut root_cas: Vec<String> = config
-            .get(keys::ROOT_CA_CERT_VALS)
-            .filter(|value| !value.is_empty())
-            .map(|value| value.split(',').map(str::to_owned).collect())
-            .unwrap_or_default();
+        // backend/proxy/secure_socks_proxy.go: the PEM values, else the
+        // legacy file paths.
+        let value_or_file = |value: &str, path_key: &str, path: &str| match (value, path) {
+            ("", "") => Ok(None),
+            ("", path) => read_file(path_key, path).map(Some),
+            (value, _) => Ok(Some(value.to_owned())),
+        };
+        let client_certificate = value_or_file(
+            &proxy.client_cert_val,
+            keys::SECURE_SOCKS_PROXY_CLIENT_CERT,
+            &proxy.client_cert,
+        )?;
+        let client_key = value_or_file(
+            &proxy.client_key_val,
+            keys::SECURE_SOCKS_PROXY_CLIENT_KEY,
+            &proxy.client_key,
+        )?;
+        let mut root_cas = proxy.root_ca_vals.clone();
         if root_cas.is_empty() {
-            for path in config
-                .get(keys::ROOT_CA_CERT)
-                .unwrap_or_default()
-                .split_whitespace()
-            {
-                root_cas.push(read_file(keys::ROOT_CA_CERT, path)?);
+            for path in proxy.root_cas.iter().filter(|path| !path.is_empty()) {
+                root_cas.push(read_file(keys::SECURE_SOCKS_PROXY_ROOT_CAS, path)?);
             }
         }
         SecureSocksProxyTransport::Tls {
-            client_certificate: client_certificate
-                .ok_or_else(|| Error::invalid_setting(keys::CLIENT_CERT_VAL, "missing"))?,
+            client_certificate: client_certificate.ok_or_else(|| {
+                Error::invalid_setting(keys::SECURE_SOCKS_PROXY_CLIENT_CERT_VAL, "missing")
+            })?,
             client_key: client_key
-                .ok_or_else(|| Error::invalid_setting(keys::CLIENT_KEY_VAL, "missing"))?
+                .ok_or_else(|| {
+                    Error::invalid_setting(keys::SECURE_SOCKS_PROXY_CLIENT_KEY_VAL, "missing")
+                })?
                 .into(),
             root_cas,
-            server_name: config.get(keys::SERVER_NAME).unwrap_or_default().to_owned(),
+            server_name: proxy.server_name.clone(),
         }
     };
     let username = reader
         .string("secureSocksProxyUsername")?
         .unwrap_or_else(|| settings.uid.to_owned());
+    if proxy.proxy_address.is_empty() {
+        return Err(Error::invalid_setting(
+            keys::SECURE_SOCKS_PROXY_ADDRESS,
+            "missing",
+        ));
+    }
     Ok(Some(SecureSocksProxyOptions {
-        proxy_address: config
-            .get(keys::PROXY_ADDRESS)
-            .filter(|address| !address.is_empty())
-            .ok_or_else(|| Error::invalid_setting(keys::PROXY_ADDRESS, "missing"))?
-            .to_owned(),
+        proxy_address: proxy.proxy_address.clone(),
         username,
         password: reader
             .secret("secureSocksProxyPassword")
@@ -353,6 +337,14 @@ fn secure_socks_proxy(
             .unwrap_or(Duration::from_secs(30)),
         transport,
     }))
+}
+
+/// A malformed Grafana configuration value, as this crate's error.
+fn config_error(error: plugin_backend::Error) -> Error {
+    match error {
+        plugin_backend::Error::Config { key, reason } => Error::invalid_setting(key, reason),
+        other => Error::invalid_setting("grafanaConfig", other.to_string()),
+    }
 }
 
 fn read_file(key: &str, path: &str) -> Result<String, Error> {
@@ -390,6 +382,24 @@ impl JsonData<'_> {
                 key,
                 format!("expected a string, found {other}"),
             )),
+        }
+    }
+
+    /// An array of strings; missing or `null` is empty.
+    fn string_list(&self, key: &str) -> Result<Vec<String>, Error> {
+        let invalid = |found: &Value| {
+            Error::invalid_setting(key, format!("expected an array of strings, found {found}"))
+        };
+        match self.json.get(key) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| match item {
+                    Value::String(text) => Ok(text.clone()),
+                    other => Err(invalid(other)),
+                })
+                .collect(),
+            Some(other) => Err(invalid(other)),
         }
     }
 
@@ -453,46 +463,6 @@ impl JsonData<'_> {
                 }
             })
             .transpose()
-    }
-}
-
-/// Typed access to the Grafana configuration map.
-struct GrafanaConfig<'a>(Option<&'a HashMap<String, String>>);
-
-impl GrafanaConfig<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0?.get(key).map(String::as_str)
-    }
-
-    fn feature_enabled(&self, toggle: &str) -> bool {
-        self.get(FEATURE_TOGGLES_KEY)
-            .is_some_and(|toggles| toggles.split(',').any(|name| name.trim() == toggle))
-    }
-
-    fn response_limit(&self) -> Result<Option<u64>, Error> {
-        match self.get(RESPONSE_LIMIT_KEY).map(str::trim) {
-            None | Some("") => Ok(None),
-            Some(text) => match text.parse::<i64>() {
-                // Go treats zero and negative limits as "no limit".
-                Ok(limit) => Ok(u64::try_from(limit).ok().filter(|&limit| limit > 0)),
-                Err(_) => Err(Error::invalid_setting(
-                    RESPONSE_LIMIT_KEY,
-                    format!("expected a number of bytes, found {text:?}"),
-                )),
-            },
-        }
-    }
-
-    /// The PEM in `value_key`, else the contents of the file `path_key`
-    /// names (the legacy form).
-    fn value_or_file(&self, value_key: &str, path_key: &str) -> Result<Option<String>, Error> {
-        if let Some(value) = self.get(value_key).filter(|value| !value.is_empty()) {
-            return Ok(Some(value.to_owned()));
-        }
-        match self.get(path_key).filter(|path| !path.is_empty()) {
-            Some(path) => read_file(path_key, path).map(Some),
-            None => Ok(None),
-        }
     }
 }
 
@@ -692,14 +662,12 @@ mod tests {
     fn grafana_config_sets_response_limit_and_forces_tls13() {
         let json = json!({});
         let secure = HashMap::new();
-        let config: HashMap<String, String> = [
-            (RESPONSE_LIMIT_KEY.to_owned(), "1024".to_owned()),
-            (
-                FEATURE_TOGGLES_KEY.to_owned(),
-                "someToggle,pluginsForceTls13".to_owned(),
-            ),
+        let config: GrafanaConfig = [
+            (keys::RESPONSE_LIMIT, "1024"),
+            (keys::FEATURE_TOGGLES, "someToggle,pluginsForceTls13"),
         ]
-        .into();
+        .into_iter()
+        .collect();
         let settings = DataSourceSettings {
             grafana_config: Some(&config),
             ..DataSourceSettings::new(&json, &secure)
@@ -714,22 +682,41 @@ mod tests {
     }
 
     #[test]
+    fn forwarding_settings_are_read() {
+        let options = options(
+            json!({"keepCookies": ["session", "tenant"], "oauthPassThru": true}),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            options.keep_cookies.as_deref(),
+            Some(&["session".to_owned(), "tenant".to_owned()][..])
+        );
+        assert!(options.oauth_pass_through);
+        assert!(
+            !options.forward_http_headers,
+            "the plugin's choice, as in Go"
+        );
+        let none = self::options(json!({}), &[]).unwrap();
+        assert_eq!(none.keep_cookies.as_deref(), Some(&[][..]));
+        assert_eq!(
+            invalid_key(self::options(json!({"keepCookies": "session"}), &[]).unwrap_err()),
+            "keepCookies"
+        );
+    }
+
+    #[test]
     fn secure_socks_proxy_needs_both_data_source_and_grafana() {
         let json = json!({"enableSecureSocksProxy": true, "timeout": 7});
         let secure: HashMap<String, String> =
             [("secureSocksProxyPassword".to_owned(), "pw".to_owned())].into();
-        let config: HashMap<String, String> = [
-            (secure_socks_keys::ENABLED.to_owned(), "true".to_owned()),
-            (
-                secure_socks_keys::ALLOW_INSECURE.to_owned(),
-                "true".to_owned(),
-            ),
-            (
-                secure_socks_keys::PROXY_ADDRESS.to_owned(),
-                "127.0.0.1:1080".to_owned(),
-            ),
+        let config: GrafanaConfig = [
+            (keys::SECURE_SOCKS_PROXY_ENABLED, "true"),
+            (keys::SECURE_SOCKS_PROXY_ALLOW_INSECURE, "true"),
+            (keys::SECURE_SOCKS_PROXY_ADDRESS, "127.0.0.1:1080"),
         ]
-        .into();
+        .into_iter()
+        .collect();
         let settings = DataSourceSettings {
             uid: "ds-uid",
             grafana_config: Some(&config),

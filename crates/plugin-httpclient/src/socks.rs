@@ -15,6 +15,7 @@ use std::{
 };
 
 use hyper_util::client::legacy::connect::HttpConnector;
+use plugin_backend::config::keys;
 use prometheus::{HistogramOpts, HistogramVec};
 use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::{PrivateKeyDer, ServerName, pem::PemObject};
@@ -26,7 +27,6 @@ use crate::{
     error::{Error, TimeoutKind},
     options::DataSourceLabels,
     proxy::{SecureSocksProxyOptions, SecureSocksProxyTransport},
-    settings::secure_socks_keys as keys,
 };
 
 static DIAL_DURATION: LazyLock<Option<HistogramVec>> = LazyLock::new(|| {
@@ -66,8 +66,9 @@ impl SecureSocksDialer {
         labels: &DataSourceLabels,
         mut tcp: HttpConnector,
     ) -> Result<Self, Error> {
-        let (proxy_host, proxy_port) = split_address(&options.proxy_address)
-            .ok_or_else(|| Error::invalid_setting(keys::PROXY_ADDRESS, "expected `host:port`"))?;
+        let (proxy_host, proxy_port) = split_address(&options.proxy_address).ok_or_else(|| {
+            Error::invalid_setting(keys::SECURE_SOCKS_PROXY_ADDRESS, "expected `host:port`")
+        })?;
         tcp.set_keepalive(Some(options.keep_alive).filter(|keep_alive| !keep_alive.is_zero()));
         let tls = match &options.transport {
             SecureSocksProxyTransport::Insecure => None,
@@ -79,39 +80,56 @@ impl SecureSocksDialer {
             } => {
                 if root_cas.is_empty() {
                     return Err(Error::invalid_setting(
-                        keys::ROOT_CA_CERT_VALS,
+                        keys::SECURE_SOCKS_PROXY_ROOT_CA_VALS,
                         "one or more root CAs are required",
                     ));
                 }
                 let mut roots = RootCertStore::empty();
                 for pem in root_cas {
-                    for certificate in crate::tls::parse_certificates(keys::ROOT_CA_CERT_VALS, pem)?
+                    for certificate in
+                        crate::tls::parse_certificates(keys::SECURE_SOCKS_PROXY_ROOT_CA_VALS, pem)?
                     {
                         roots.add(certificate).map_err(|error| {
                             Error::invalid_setting(
-                                keys::ROOT_CA_CERT_VALS,
+                                keys::SECURE_SOCKS_PROXY_ROOT_CA_VALS,
                                 format!("unusable root CA: {error}"),
                             )
                         })?;
                     }
                 }
-                let chain =
-                    crate::tls::parse_certificates(keys::CLIENT_CERT_VAL, client_certificate)?;
+                let chain = crate::tls::parse_certificates(
+                    keys::SECURE_SOCKS_PROXY_CLIENT_CERT_VAL,
+                    client_certificate,
+                )?;
                 let key = PrivateKeyDer::from_pem_slice(client_key.expose().as_bytes()).map_err(
-                    |_| Error::invalid_setting(keys::CLIENT_KEY_VAL, "no valid PEM private key"),
+                    |_| {
+                        Error::invalid_setting(
+                            keys::SECURE_SOCKS_PROXY_CLIENT_KEY_VAL,
+                            "no valid PEM private key",
+                        )
+                    },
                 )?;
                 let config = ClientConfig::builder_with_provider(crate::tls::provider())
                     .with_protocol_versions(&[&rustls::version::TLS13])
                     .map_err(|error| {
-                        Error::invalid_setting(keys::CLIENT_CERT_VAL, error.to_string())
+                        Error::invalid_setting(
+                            keys::SECURE_SOCKS_PROXY_CLIENT_CERT_VAL,
+                            error.to_string(),
+                        )
                     })?
                     .with_root_certificates(roots)
                     .with_client_auth_cert(chain, key)
                     .map_err(|error| {
-                        Error::invalid_setting(keys::CLIENT_KEY_VAL, error.to_string())
+                        Error::invalid_setting(
+                            keys::SECURE_SOCKS_PROXY_CLIENT_KEY_VAL,
+                            error.to_string(),
+                        )
                     })?;
                 let name = ServerName::try_from(server_name.clone()).map_err(|_| {
-                    Error::invalid_setting(keys::SERVER_NAME, "not a valid TLS server name")
+                    Error::invalid_setting(
+                        keys::SECURE_SOCKS_PROXY_SERVER_NAME,
+                        "not a valid TLS server name",
+                    )
                 })?;
                 Some((TlsConnector::from(Arc::new(config)), name))
             }

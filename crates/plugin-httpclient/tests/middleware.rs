@@ -140,12 +140,13 @@ fn incoming_identity() -> ForwardedHeaders {
     );
     incoming.insert("x-id-token", HeaderValue::from_static("id-token"));
     incoming.insert("cookie", HeaderValue::from_static("session=abc"));
-    incoming.insert("x-unrelated", HeaderValue::from_static("dropped"));
+    incoming.insert("x-dashboard-uid", HeaderValue::from_static("d1"));
+    incoming.insert("content-length", HeaderValue::from_static("99"));
     ForwardedHeaders::from_incoming(&incoming)
 }
 
 #[tokio::test]
-async fn incoming_identity_headers_are_forwarded_only_when_enabled_and_unset() {
+async fn incoming_headers_are_forwarded_only_when_enabled_and_unset() {
     let address = spawn(echo()).await;
     let url = format!("http://{address}/");
 
@@ -172,7 +173,10 @@ async fn incoming_identity_headers_are_forwarded_only_when_enabled_and_unset() {
         ["mine=1"],
         "an existing header is kept"
     );
-    assert!(echoed(&body, "x-unrelated").is_empty());
+    // Go forwards every header of a resource request
+    // (backend/resource.go), but never one describing the incoming message.
+    assert_eq!(echoed(&body, "x-dashboard-uid"), ["d1"]);
+    assert_eq!(echoed(&body, "content-length"), Vec::<&str>::new());
 
     let client = HttpClient::new(options()).unwrap();
     let mut request = Request::get(&url).body(()).unwrap();
@@ -304,7 +308,7 @@ async fn metrics_are_recorded_per_data_source_and_status() {
         let mut request = Request::get(format!("http://{address}{path}"))
             .body(())
             .unwrap();
-        request.extensions_mut().insert(Endpoint("queryData"));
+        request.extensions_mut().insert(Endpoint::QueryData);
         let body = client
             .send(request)
             .await

@@ -175,8 +175,9 @@ async fn the_response_limit_comes_from_grafana_config() {
     let secure = HashMap::new();
     let config: HashMap<String, String> =
         [("GF_RESPONSE_LIMIT".to_owned(), "512".to_owned())].into();
+    let plugin_config = plugin_backend::GrafanaConfig::new(config);
     let settings = DataSourceSettings {
-        grafana_config: Some(&config),
+        grafana_config: Some(&plugin_config),
         ..DataSourceSettings::new(&json, &secure)
     };
     let mut options = HttpClientOptions::from_data_source_settings(&settings).unwrap();
@@ -356,21 +357,22 @@ async fn secure_socks_proxy_settings_need_the_feature() {
     let secure = HashMap::new();
     let config: HashMap<String, String> = [
         (
-            plugin_httpclient::secure_socks_keys::ENABLED.to_owned(),
+            plugin_backend::config::keys::SECURE_SOCKS_PROXY_ENABLED.to_owned(),
             "true".to_owned(),
         ),
         (
-            plugin_httpclient::secure_socks_keys::ALLOW_INSECURE.to_owned(),
+            plugin_backend::config::keys::SECURE_SOCKS_PROXY_ALLOW_INSECURE.to_owned(),
             "true".to_owned(),
         ),
         (
-            plugin_httpclient::secure_socks_keys::PROXY_ADDRESS.to_owned(),
+            plugin_backend::config::keys::SECURE_SOCKS_PROXY_ADDRESS.to_owned(),
             "127.0.0.1:1".to_owned(),
         ),
     ]
     .into();
+    let plugin_config = plugin_backend::GrafanaConfig::new(config);
     let settings = DataSourceSettings {
-        grafana_config: Some(&config),
+        grafana_config: Some(&plugin_config),
         ..DataSourceSettings::new(&json, &secure)
     };
     let options = HttpClientOptions::from_data_source_settings(&settings).unwrap();

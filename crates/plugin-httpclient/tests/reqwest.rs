@@ -47,21 +47,22 @@ async fn reqwest_client_rejects_the_secure_socks_proxy() {
     let secure = std::collections::HashMap::new();
     let config: std::collections::HashMap<String, String> = [
         (
-            plugin_httpclient::secure_socks_keys::ENABLED.to_owned(),
+            plugin_backend::config::keys::SECURE_SOCKS_PROXY_ENABLED.to_owned(),
             "true".to_owned(),
         ),
         (
-            plugin_httpclient::secure_socks_keys::ALLOW_INSECURE.to_owned(),
+            plugin_backend::config::keys::SECURE_SOCKS_PROXY_ALLOW_INSECURE.to_owned(),
             "true".to_owned(),
         ),
         (
-            plugin_httpclient::secure_socks_keys::PROXY_ADDRESS.to_owned(),
+            plugin_backend::config::keys::SECURE_SOCKS_PROXY_ADDRESS.to_owned(),
             "127.0.0.1:1".to_owned(),
         ),
     ]
     .into();
+    let plugin_config = plugin_backend::GrafanaConfig::new(config);
     let settings = plugin_httpclient::DataSourceSettings {
-        grafana_config: Some(&config),
+        grafana_config: Some(&plugin_config),
         ..plugin_httpclient::DataSourceSettings::new(&json, &secure)
     };
     let options =

@@ -6,9 +6,9 @@ mod common;
 
 use std::{collections::HashMap, net::SocketAddr};
 
+use plugin_backend::{GrafanaConfig, config::keys};
 use plugin_httpclient::{
     DataSourceSettings, Error, ErrorSource, HttpClient, HttpClientOptions, ProxyOptions,
-    secure_socks_keys as keys,
 };
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
@@ -112,7 +112,7 @@ async fn spawn_socks(
     (address, requests)
 }
 
-fn client_for(config: &HashMap<String, String>, password: &str) -> HttpClient {
+fn client_for(config: &GrafanaConfig, password: &str) -> HttpClient {
     let json = serde_json::json!({"enableSecureSocksProxy": true, "timeout": 5});
     let secure: HashMap<String, String> =
         [("secureSocksProxyPassword".to_owned(), password.to_owned())].into();
@@ -128,7 +128,7 @@ fn client_for(config: &HashMap<String, String>, password: &str) -> HttpClient {
     HttpClient::new(options).unwrap()
 }
 
-fn config(entries: &[(&str, String)]) -> HashMap<String, String> {
+fn config(entries: &[(&str, String)]) -> GrafanaConfig {
     entries
         .iter()
         .map(|(key, value)| (key.to_string(), value.clone()))
@@ -140,9 +140,9 @@ async fn requests_dial_through_the_insecure_socks_proxy() {
     let target = spawn(echo()).await;
     let (proxy, mut seen) = spawn_socks(target, None).await;
     let config = config(&[
-        (keys::ENABLED, "true".into()),
-        (keys::ALLOW_INSECURE, "true".into()),
-        (keys::PROXY_ADDRESS, proxy.to_string()),
+        (keys::SECURE_SOCKS_PROXY_ENABLED, "true".into()),
+        (keys::SECURE_SOCKS_PROXY_ALLOW_INSECURE, "true".into()),
+        (keys::SECURE_SOCKS_PROXY_ADDRESS, proxy.to_string()),
     ]);
     let body = client_for(&config, "pdc-secret")
         .get("http://datasource.test:9090/api")
@@ -170,12 +170,18 @@ async fn requests_dial_through_the_socks_proxy_over_mutual_tls() {
     let (proxy, mut seen) =
         spawn_socks(target, Some(TlsAcceptor::from(pki.server_config(true)))).await;
     let config = config(&[
-        (keys::ENABLED, "true".into()),
-        (keys::PROXY_ADDRESS, proxy.to_string()),
-        (keys::SERVER_NAME, "localhost".into()),
-        (keys::ROOT_CA_CERT_VALS, pki.ca_pem.clone()),
-        (keys::CLIENT_CERT_VAL, pki.client_cert_pem.clone()),
-        (keys::CLIENT_KEY_VAL, pki.client_key_pem.clone()),
+        (keys::SECURE_SOCKS_PROXY_ENABLED, "true".into()),
+        (keys::SECURE_SOCKS_PROXY_ADDRESS, proxy.to_string()),
+        (keys::SECURE_SOCKS_PROXY_SERVER_NAME, "localhost".into()),
+        (keys::SECURE_SOCKS_PROXY_ROOT_CA_VALS, pki.ca_pem.clone()),
+        (
+            keys::SECURE_SOCKS_PROXY_CLIENT_CERT_VAL,
+            pki.client_cert_pem.clone(),
+        ),
+        (
+            keys::SECURE_SOCKS_PROXY_CLIENT_KEY_VAL,
+            pki.client_key_pem.clone(),
+        ),
     ]);
     let response = client_for(&config, "pdc-secret")
         .get("http://datasource.test:80/")
@@ -190,9 +196,9 @@ async fn socks_failures_are_downstream_errors() {
     let target = spawn(echo()).await;
     let (proxy, _seen) = spawn_socks(target, None).await;
     let config = config(&[
-        (keys::ENABLED, "true".into()),
-        (keys::ALLOW_INSECURE, "true".into()),
-        (keys::PROXY_ADDRESS, proxy.to_string()),
+        (keys::SECURE_SOCKS_PROXY_ENABLED, "true".into()),
+        (keys::SECURE_SOCKS_PROXY_ALLOW_INSECURE, "true".into()),
+        (keys::SECURE_SOCKS_PROXY_ADDRESS, proxy.to_string()),
     ]);
     let error = client_for(&config, "wrong")
         .get("http://datasource.test/")

@@ -34,6 +34,8 @@ use prometheus::{
 use tower_layer::Layer;
 use tower_service::Service;
 
+use plugin_backend::outgoing;
+
 use crate::{body::Body, error::Error, extensions::Endpoint, options::HttpClientOptions};
 
 const KB: f64 = 1024.0;
@@ -213,10 +215,14 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let recording = match (&self.datasource_type, METRICS.as_ref()) {
             (Some(datasource_type), Some(metrics)) => {
+                // The request's own label, else the handler call's
+                // (Go: the endpoint in the request context).
                 let endpoint = request
                     .extensions()
                     .get::<Endpoint>()
-                    .map_or("", |Endpoint(name)| name);
+                    .copied()
+                    .or_else(|| outgoing::current().and_then(|context| context.endpoint()))
+                    .map_or("", Endpoint::as_str);
                 let size_labels = [
                     datasource_type.as_str(),
                     self.secure_socks_proxy_enabled,

@@ -2,10 +2,13 @@
 //! [`Error::ResponseTooLarge`] ("http: response body too large, response
 //! limit is set to: N bytes") and a warning naming the data source.
 //!
-//! The limit for a request is, in order: the request's [`ResponseLimit`]
-//! extension, [`HttpClientOptions::response_limit`] (Grafana's
-//! `GF_RESPONSE_LIMIT`), the `GF_DATAPROXY_RESPONSE_LIMIT` environment
-//! variable read when the layer is built; otherwise there is none.
+//! The limit for a request is, in order (`backend/httpclient/response_limit_middleware.go`):
+//! the request's [`ResponseLimit`] extension, the `GF_RESPONSE_LIMIT` of the
+//! handler call being served (its [`plugin_backend::outgoing`] scope),
+//! [`HttpClientOptions::response_limit`] (the `GF_RESPONSE_LIMIT` the options
+//! were built with), the `GF_DATAPROXY_RESPONSE_LIMIT` environment variable
+//! read when the layer is built; otherwise there is none. Zero and negative
+//! values mean "no limit" everywhere, as in Go.
 
 use std::{
     future::Future,
@@ -18,6 +21,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body::Frame;
 use pin_project_lite::pin_project;
+use plugin_backend::outgoing;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -100,6 +104,13 @@ where
             .get::<ResponseLimit>()
             .map(|ResponseLimit(limit)| *limit)
             .filter(|&limit| limit > 0)
+            .or_else(|| {
+                // Go reads the limit of the request being handled; a
+                // malformed value there means "none", as in Go, and the
+                // client's own limit applies.
+                outgoing::current()
+                    .and_then(|context| context.grafana_config().response_limit().ok().flatten())
+            })
             .or(self.default_limit);
         ResponseLimitFuture {
             inner: self.inner.call(request),

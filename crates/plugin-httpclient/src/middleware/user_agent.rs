@@ -1,11 +1,14 @@
 //! User agent: `Grafana <plugin id>/<version>`, or Grafana's own user agent
-//! ([`GrafanaUserAgent`]) followed by `<plugin id>/<version>`, on requests
+//! ([`GrafanaUserAgent`], else the handler call's
+//! [`OutgoingContext::user_agent`](plugin_backend::OutgoingContext::user_agent))
+//! followed by `<plugin id>/<version>`, on requests
 //! without a `User-Agent`. Without plugin identity the request is left as
 //! is, as Go does without build info.
 
 use std::task::{Context, Poll};
 
 use http::{HeaderValue, Request, header::USER_AGENT};
+use plugin_backend::outgoing;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -72,11 +75,14 @@ where
         if let Some(suffix) = &self.suffix
             && !request.headers().contains_key(USER_AGENT)
         {
-            let base = request
-                .extensions()
-                .get::<GrafanaUserAgent>()
-                .and_then(|GrafanaUserAgent(value)| value.to_str().ok())
-                .unwrap_or("Grafana");
+            // The request's own, else the handler call's (Go:
+            // `useragent.FromContext`), else plain "Grafana".
+            let base = match request.extensions().get::<GrafanaUserAgent>() {
+                Some(GrafanaUserAgent(value)) => value.to_str().ok().map(str::to_owned),
+                None => outgoing::current()
+                    .and_then(|context| context.user_agent().map(ToString::to_string)),
+            };
+            let base = base.as_deref().unwrap_or("Grafana");
             // A plugin ID or version with control characters cannot be
             // sent; leaving the header unset beats failing the request.
             if let Ok(value) = HeaderValue::from_str(&format!("{base} {suffix}")) {
