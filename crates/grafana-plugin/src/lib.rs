@@ -48,6 +48,33 @@
 //! | `derive` | | `#[derive(ToFrame)]`: frames from lists of structs |
 //! | `sql-sqlite`, `sql-postgres` | | [`sql`]: SQL data sources on sqlx, with that driver |
 //! | `testkit` | | [`testkit`]: start the plugin the way Grafana does, in tests |
+//!
+//! # Third-party crates
+//!
+//! The crates whose types the SDK's API uses are re-exported, so a plugin
+//! needs no dependency of its own to name them: [`bytes`], [`chrono`]
+//! (time ranges), [`http`], [`serde`], [`serde_json`], [`tokio`] (with
+//! `macros`, `time`, `sync` and `fs`), [`tracing`] and, behind its
+//! feature, [`axum`]. Macros that generate code naming their own crate are
+//! told where it is:
+//!
+//! ```no_run
+//! use grafana_plugin::serde::Deserialize;
+//! use grafana_plugin::tokio;
+//!
+//! #[derive(Deserialize)]
+//! #[serde(crate = "grafana_plugin::serde")]
+//! struct Query {
+//!     rows: usize,
+//! }
+//!
+//! #[tokio::test(crate = "grafana_plugin::tokio")]
+//! async fn parses() {
+//!     let query: Query = grafana_plugin::serde_json::from_str(r#"{"rows": 3}"#).unwrap();
+//!     assert_eq!(query.rows, 3);
+//! }
+//! # fn main() {}
+//! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::future::Future;
@@ -83,6 +110,9 @@ pub use plugin_time as gtime;
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use axum;
 pub use bytes;
+/// The date-times of [`backend::TimeRange`] and the rest of the SDK's API;
+/// the `chrono` feature also makes them frame time values.
+pub use chrono;
 pub use http;
 pub use serde;
 pub use serde_json;

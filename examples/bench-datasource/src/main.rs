@@ -17,19 +17,13 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Method, StatusCode, header};
-use plugin_backend::{
-    CallResourceHandler, CallResourceRequest, CallResourceResponse, CallResourceResponseSender,
-    CheckHealthHandler, CheckHealthRequest, CheckHealthResult, DataQuery, DataResponse, Error,
-    Plugin, PublishStreamRequest, PublishStreamResponse, QueryDataHandler, QueryDataRequest,
-    QueryDataResponse, RunStreamRequest, StreamHandler, StreamSender, StreamStatus,
-    SubscribeStreamRequest, SubscribeStreamResponse,
-};
-use plugin_data::arrow_reexport::array::builder::StringBuilder;
-use plugin_data::{Field, FieldValues, Frame, FrameInclude};
-use plugin_serve::{ManageOptions, build_info};
-use serde::Deserialize;
+use grafana_plugin::bytes::Bytes;
+use grafana_plugin::data::FieldValues;
+use grafana_plugin::data::arrow_reexport::array::builder::StringBuilder;
+use grafana_plugin::http::{Method, StatusCode, header};
+use grafana_plugin::prelude::*;
+use grafana_plugin::serde::Deserialize;
+use grafana_plugin::{serde_json, tokio};
 
 /// The plugin id in plugin.json.
 const PLUGIN_ID: &str = "acme-bench-datasource";
@@ -42,6 +36,7 @@ const TICK_INTERVAL: Duration = Duration::from_millis(20);
 
 /// A query: how many rows to return.
 #[derive(Debug, Deserialize)]
+#[serde(crate = "grafana_plugin::serde")]
 struct BenchQuery {
     rows: usize,
 }
@@ -184,9 +179,8 @@ impl StreamHandler for BenchDataSource {
     }
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    let served = plugin_serve::datasource::manage(
+fn main() -> std::process::ExitCode {
+    grafana_plugin::run(grafana_plugin::datasource::manage(
         PLUGIN_ID,
         |_settings, _context| async move {
             Ok(Plugin::new()
@@ -196,7 +190,5 @@ async fn main() -> std::process::ExitCode {
                 .with_stream(BenchDataSource))
         },
         ManageOptions::new().with_build_info(build_info!()),
-    )
-    .await;
-    plugin_serve::exit_code(served)
+    ))
 }

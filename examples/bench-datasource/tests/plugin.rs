@@ -3,14 +3,11 @@
 
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
-use plugin_backend::{
-    CallResourceRequest, CheckHealthRequest, DataQuery, DataSourceInstanceSettings, HealthStatus,
-    PluginContext, QueryDataRequest, RunStreamRequest, StreamStatus, SubscribeStreamRequest,
-    TimeRange,
-};
-use plugin_data::CellValue;
-use plugin_testkit::{PluginLauncher, RunningPlugin, golden};
+use grafana_plugin::chrono::{self, TimeZone, Utc};
+use grafana_plugin::data::CellValue;
+use grafana_plugin::prelude::*;
+use grafana_plugin::testkit::{PluginLauncher, RunningPlugin, golden};
+use grafana_plugin::{http, serde_json, tokio};
 
 async fn launch() -> RunningPlugin {
     PluginLauncher::new(env!("CARGO_BIN_EXE_gpx_bench-datasource"))
@@ -33,7 +30,7 @@ fn query(ref_id: &str, rows: usize) -> DataQuery {
         .with_time_range(TimeRange::new(start, start + chrono::TimeDelta::hours(1)))
 }
 
-#[tokio::test]
+#[tokio::test(crate = "grafana_plugin::tokio")]
 async fn queries_answer_the_bench_frame() {
     let plugin = launch().await;
     let request =
@@ -63,7 +60,7 @@ async fn queries_answer_the_bench_frame() {
     plugin.shutdown().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(crate = "grafana_plugin::tokio")]
 async fn bad_queries_fail_alone() {
     let plugin = launch().await;
     let request = QueryDataRequest::new(
@@ -91,7 +88,7 @@ async fn bad_queries_fail_alone() {
     plugin.shutdown().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(crate = "grafana_plugin::tokio")]
 async fn echo_resource_and_health() {
     let plugin = launch().await;
     let client = plugin.client();
@@ -128,7 +125,7 @@ async fn echo_resource_and_health() {
     plugin.shutdown().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(crate = "grafana_plugin::tokio")]
 async fn ticks_stream_a_row_every_20_ms() {
     let plugin = launch().await;
     let client = plugin.client();

@@ -6,9 +6,9 @@
 //! field; a column whose values all parse as numbers is float64; anything
 //! else is a string. Empty cells are nulls, which makes the field nullable.
 
-use chrono::DateTime;
-use plugin_backend::Error;
-use plugin_data::{Field, FieldValues, Frame};
+use grafana_plugin::chrono::DateTime;
+use grafana_plugin::data::FieldValues;
+use grafana_plugin::prelude::*;
 
 /// A parsed CSV file: a header row and data rows of the same width.
 #[derive(Debug, Clone, PartialEq)]
@@ -172,7 +172,7 @@ fn records(text: &str) -> Result<Vec<Vec<String>>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plugin_data::{CellValue, FieldType};
+    use grafana_plugin::data::CellValue;
 
     #[test]
     fn quotes_commas_and_newlines() {

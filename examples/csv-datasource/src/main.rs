@@ -22,21 +22,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path as UrlPath, State};
-use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
-use bytes::Bytes;
-use plugin_backend::{
-    CheckHealthHandler, CheckHealthRequest, CheckHealthResult, DataQuery, DataResponse, Error,
-    Plugin, PublishStreamRequest, PublishStreamResponse, QueryDataHandler, QueryDataRequest,
-    QueryDataResponse, QueryTypeMux, RunStreamRequest, StreamHandler, StreamSender, StreamStatus,
-    SubscribeStreamRequest, SubscribeStreamResponse,
-};
-use plugin_data::{Field, Frame, FrameInclude};
-use plugin_resource::HttpResourceHandler;
-use plugin_serve::{ManageOptions, build_info};
-use serde::Deserialize;
+use grafana_plugin::axum::extract::{Path as UrlPath, State};
+use grafana_plugin::axum::http::StatusCode;
+use grafana_plugin::axum::routing::get;
+use grafana_plugin::axum::{Json, Router};
+use grafana_plugin::bytes::Bytes;
+use grafana_plugin::prelude::*;
+use grafana_plugin::resource::HttpResourceHandler;
+use grafana_plugin::serde::Deserialize;
+use grafana_plugin::{serde_json, tokio};
 
 use crate::csv::{ColumnType, Table};
 
@@ -48,6 +42,7 @@ const REPLAY_INTERVAL: Duration = Duration::from_millis(50);
 
 /// The data source settings Grafana stores in `jsonData`.
 #[derive(Debug, Deserialize)]
+#[serde(crate = "grafana_plugin::serde")]
 struct Settings {
     directory: PathBuf,
 }
@@ -96,6 +91,7 @@ impl CsvDirectory {
 
 /// A query naming a file.
 #[derive(Debug, Deserialize)]
+#[serde(crate = "grafana_plugin::serde")]
 struct FileQuery {
     file: String,
 }
@@ -297,9 +293,8 @@ impl StreamHandler for Diagnostics {
     }
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    let served = plugin_serve::datasource::manage(
+fn main() -> std::process::ExitCode {
+    grafana_plugin::run(grafana_plugin::datasource::manage(
         PLUGIN_ID,
         |settings, _context| async move {
             let Settings { directory } = settings.json_data()?;
@@ -315,7 +310,5 @@ async fn main() -> std::process::ExitCode {
                 .with_stream(Diagnostics(directory)))
         },
         ManageOptions::new().with_build_info(build_info!()),
-    )
-    .await;
-    plugin_serve::exit_code(served)
+    ))
 }

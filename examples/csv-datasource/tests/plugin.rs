@@ -3,12 +3,10 @@
 
 use std::path::Path;
 
-use plugin_backend::{
-    CallResourceRequest, CheckHealthRequest, DataQuery, DataSourceInstanceSettings, HealthStatus,
-    PluginContext, QueryDataRequest, RunStreamRequest, StreamStatus, SubscribeStreamRequest,
-};
-use plugin_data::{CellValue, FieldType};
-use plugin_testkit::{PluginLauncher, RunningPlugin};
+use grafana_plugin::data::CellValue;
+use grafana_plugin::prelude::*;
+use grafana_plugin::testkit::{PluginLauncher, RunningPlugin};
+use grafana_plugin::{http, serde_json, tokio};
 
 const ROOMS: &str = "time,temperature,room\n\
 2026-11-21T10:00:00Z,21.5,kitchen\n\
@@ -44,7 +42,7 @@ async fn launch() -> RunningPlugin {
         .unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(crate = "grafana_plugin::tokio")]
 async fn query_types_route_to_their_handlers() {
     let dir = data_dir();
     let plugin = launch().await;
@@ -119,7 +117,7 @@ async fn query_types_route_to_their_handlers() {
     plugin.shutdown().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(crate = "grafana_plugin::tokio")]
 async fn resources_list_and_describe_files() {
     let dir = data_dir();
     let plugin = launch().await;
@@ -157,7 +155,7 @@ async fn resources_list_and_describe_files() {
     plugin.shutdown().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(crate = "grafana_plugin::tokio")]
 async fn health_reports_the_directory() {
     let dir = data_dir();
     let plugin = launch().await;
@@ -189,7 +187,7 @@ async fn health_reports_the_directory() {
     plugin.shutdown().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(crate = "grafana_plugin::tokio")]
 async fn replay_streams_every_row_then_ends() {
     let dir = data_dir();
     let plugin = launch().await;
@@ -224,7 +222,7 @@ async fn replay_streams_every_row_then_ends() {
     plugin.shutdown().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(crate = "grafana_plugin::tokio")]
 async fn settings_without_a_directory_fail_the_health_check() {
     let plugin = launch().await;
     let mut settings = DataSourceInstanceSettings::default();

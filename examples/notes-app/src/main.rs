@@ -15,17 +15,15 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Extension, State};
-use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
-use plugin_backend::{
-    CheckHealthHandler, CheckHealthRequest, CheckHealthResult, Error, Plugin, PluginContext,
-};
-use plugin_resource::HttpResourceHandler;
-use plugin_serve::{ManageOptions, build_info};
-use serde::{Deserialize, Serialize};
-use tokio::sync::RwLock;
+use grafana_plugin::axum::extract::{Extension, State};
+use grafana_plugin::axum::http::StatusCode;
+use grafana_plugin::axum::routing::get;
+use grafana_plugin::axum::{Json, Router};
+use grafana_plugin::prelude::*;
+use grafana_plugin::resource::HttpResourceHandler;
+use grafana_plugin::serde::{Deserialize, Serialize};
+use grafana_plugin::serde_json;
+use grafana_plugin::tokio::sync::RwLock;
 
 /// The plugin id in plugin.json.
 const PLUGIN_ID: &str = "acme-notes-app";
@@ -35,6 +33,7 @@ const MAX_NOTE_LENGTH: usize = 10_000;
 
 /// The app settings Grafana stores in `jsonData`.
 #[derive(Debug, Default, Deserialize)]
+#[serde(crate = "grafana_plugin::serde")]
 struct AppSettings {
     #[serde(default)]
     title: Option<String>,
@@ -42,6 +41,7 @@ struct AppSettings {
 
 /// One note.
 #[derive(Debug, Clone, Serialize)]
+#[serde(crate = "grafana_plugin::serde")]
 struct Note {
     id: usize,
     text: String,
@@ -50,6 +50,7 @@ struct Note {
 
 /// A new note, as posted by the frontend.
 #[derive(Debug, Deserialize)]
+#[serde(crate = "grafana_plugin::serde")]
 struct NewNote {
     text: String,
 }
@@ -115,9 +116,8 @@ impl CheckHealthHandler for Health {
     }
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    let served = plugin_serve::app::manage(
+fn main() -> std::process::ExitCode {
+    grafana_plugin::run(grafana_plugin::app::manage(
         PLUGIN_ID,
         |settings, _context| async move {
             let AppSettings { title } = if settings.json_data.is_empty() {
@@ -134,7 +134,5 @@ async fn main() -> std::process::ExitCode {
                 .with_check_health(Health(app)))
         },
         ManageOptions::new().with_build_info(build_info!()),
-    )
-    .await;
-    plugin_serve::exit_code(served)
+    ))
 }

@@ -1,11 +1,10 @@
 //! The notes app, launched as Grafana launches it.
 
-use chrono::{TimeZone, Utc};
-use plugin_backend::{
-    AppInstanceSettings, CallResourceRequest, CallResourceResponse, CheckHealthRequest,
-    HealthStatus, PluginContext, User,
-};
-use plugin_testkit::{PluginClient, PluginLauncher};
+use grafana_plugin::backend::User;
+use grafana_plugin::chrono::{TimeZone, Utc};
+use grafana_plugin::prelude::*;
+use grafana_plugin::testkit::{PluginClient, PluginLauncher};
+use grafana_plugin::{http, serde_json, tokio};
 
 /// The context Grafana sends for organisation `org_id`, with app settings
 /// last saved at `saved` (seconds).
@@ -43,7 +42,7 @@ fn json(response: &CallResourceResponse) -> serde_json::Value {
     serde_json::from_slice(&response.body).unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(crate = "grafana_plugin::tokio")]
 async fn each_organisation_has_its_own_notes() {
     let plugin = PluginLauncher::new(env!("CARGO_BIN_EXE_gpx_notes-app"))
         .launch()
@@ -92,7 +91,7 @@ async fn each_organisation_has_its_own_notes() {
     plugin.shutdown().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(crate = "grafana_plugin::tokio")]
 async fn saving_the_settings_starts_a_new_instance() {
     let plugin = PluginLauncher::new(env!("CARGO_BIN_EXE_gpx_notes-app"))
         .launch()

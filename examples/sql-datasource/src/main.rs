@@ -1,4 +1,5 @@
-//! `acme-sql-datasource`: SQL queries against a SQLite file, on plugin-sql.
+//! `acme-sql-datasource`: SQL queries against a SQLite file, on the SDK's SQL layer
+//! ([`grafana_plugin::sql`], feature `sql-sqlite`).
 //!
 //! * **Settings** (`jsonData`): `{"path": "/var/lib/grafana/data.sqlite", "rowLimit": 10000}`,
 //!   both optional. Without a path the data source opens a demo database in the system's
@@ -6,7 +7,7 @@
 //!   holding the last day at one-minute steps. `rowLimit` `0` (or none) defers to Grafana's
 //!   `[sql] row_limit`, a negative value means no limit.
 //! * **Queries**: `{"rawSql": "...", "format": "time_series" | "table" | "logs",
-//!   "fillMode": {"mode": 0|1|2, "value": n}}` with the SQLite macros of plugin-sql
+//!   "fillMode": {"mode": 0|1|2, "value": n}}` with the SQLite macros of `grafana_plugin::sql`
 //!   (`$__timeFilter(time)`, `$__timeGroupAlias(time, 5m[, previous])`,
 //!   `$__unixEpochFilter(col)`, `$__interval`, …). A column named `time` is read as a time
 //!   and one named `value` as a number, also when they are expressions (SQLite gives those
@@ -16,19 +17,17 @@
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use plugin_backend::{Error, Plugin};
-use plugin_data::FieldType;
-use plugin_serve::{ManageOptions, build_info};
-use plugin_sql::sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use plugin_sql::{Converter, RowLimit, SqlDataSource};
-use serde::Deserialize;
+use grafana_plugin::prelude::*;
+use grafana_plugin::serde::Deserialize;
+use grafana_plugin::sql::sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use grafana_plugin::sql::{Converter, RowLimit, SqlDataSource, sqlx};
 
 /// The plugin id in plugin.json.
 const PLUGIN_ID: &str = "acme-sql-datasource";
 
 /// The data source settings Grafana stores in `jsonData`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(crate = "grafana_plugin::serde", rename_all = "camelCase")]
 struct Settings {
     path: Option<PathBuf>,
     #[serde(default)]
@@ -66,22 +65,16 @@ async fn demo_pool() -> Result<SqlitePool, Error> {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() / 60 * 60);
     let fill = async {
-        plugin_sql::sqlx::raw_sql(DEMO_SCHEMA)
-            .execute(&pool)
-            .await?;
-        plugin_sql::sqlx::query(DEMO_ROWS)
-            .bind(now as i64)
-            .execute(&pool)
-            .await
+        sqlx::raw_sql(DEMO_SCHEMA).execute(&pool).await?;
+        sqlx::query(DEMO_ROWS).bind(now as i64).execute(&pool).await
     };
     fill.await
         .map_err(|e| Error::plugin(format!("demo database {}: {e}", path.display())))?;
     Ok(pool)
 }
 
-#[tokio::main]
-async fn main() -> Result<(), plugin_serve::Error> {
-    plugin_serve::datasource::manage(
+fn main() -> std::process::ExitCode {
+    grafana_plugin::run(grafana_plugin::datasource::manage(
         PLUGIN_ID,
         |settings, _context| async move {
             let Settings { path, row_limit } = if settings.json_data.is_empty() {
@@ -106,6 +99,5 @@ async fn main() -> Result<(), plugin_serve::Error> {
                 .with_check_health(data_source))
         },
         ManageOptions::new().with_build_info(build_info!()),
-    )
-    .await
+    ))
 }

@@ -3,12 +3,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use plugin_backend::{
-    CheckHealthRequest, DataQuery, DataSourceInstanceSettings, ErrorSource, HealthStatus,
-    PluginContext, QueryDataRequest, TimeRange,
-};
-use plugin_data::{CellValue, FieldType};
-use plugin_testkit::{PluginLauncher, RunningPlugin};
+use grafana_plugin::data::CellValue;
+use grafana_plugin::prelude::*;
+use grafana_plugin::sql::sqlx;
+use grafana_plugin::testkit::{PluginLauncher, RunningPlugin};
+use grafana_plugin::{serde_json, tokio};
 
 /// 2026-11-21T10:00:00Z in seconds.
 const T0: i64 = 1_795_255_200;
@@ -16,13 +15,11 @@ const NS: i64 = 1_000_000_000;
 
 async fn database(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("metrics.sqlite");
-    let options = plugin_sql::sqlx::sqlite::SqliteConnectOptions::new()
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(&path)
         .create_if_missing(true);
-    let pool = plugin_sql::sqlx::SqlitePool::connect_with(options)
-        .await
-        .unwrap();
-    plugin_sql::sqlx::raw_sql(
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::raw_sql(
         "CREATE TABLE metrics (time DATETIME, host TEXT, value REAL);
          INSERT INTO metrics VALUES
            ('2026-11-21 10:00:00', 'a', 1), ('2026-11-21 10:00:00', 'b', 10),
@@ -59,7 +56,7 @@ async fn launch() -> RunningPlugin {
         .unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(crate = "grafana_plugin::tokio")]
 async fn queries_run_with_macros_formats_and_fill() {
     let dir = tempfile::tempdir().unwrap();
     let path = database(dir.path()).await;
@@ -138,7 +135,7 @@ async fn queries_run_with_macros_formats_and_fill() {
     plugin.shutdown().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(crate = "grafana_plugin::tokio")]
 async fn health_checks_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let path = database(dir.path()).await;
@@ -174,7 +171,7 @@ async fn health_checks_the_database() {
     plugin.shutdown().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(crate = "grafana_plugin::tokio")]
 async fn row_limit_and_the_demo_database() {
     let dir = tempfile::tempdir().unwrap();
     let path = database(dir.path()).await;
