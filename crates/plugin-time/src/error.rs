@@ -31,6 +31,13 @@ pub enum Error {
     /// The value parsed, but is too large to represent.
     #[error("{} is out of range", quote(.0))]
     OutOfRange(String),
+    /// A query interval that is neither a number of seconds nor a
+    /// duration (`gtime.ParseIntervalStringToTimeDuration`).
+    #[error("invalid interval {}", quote(.0))]
+    InvalidInterval(String),
+    /// A time zone name that is not in the IANA database.
+    #[error("unknown time zone {0}")]
+    UnknownTimeZone(String),
     /// A time expression that is neither epoch milliseconds, a duration,
     /// nor a date math expression.
     #[error("invalid time {input:?}: {reason} at character {position}")]
@@ -39,9 +46,19 @@ pub enum Error {
         input: String,
         /// What is wrong.
         reason: String,
-        /// The 1-based character position where the problem starts.
+        /// The 1-based position of the character where the problem
+        /// starts.
         position: usize,
     },
+}
+
+/// Every error here is the fault of the input a user wrote, so it is a
+/// downstream error, as Go's gtime wraps its errors in
+/// `backend.DownstreamError`.
+impl From<Error> for plugin_backend::Error {
+    fn from(err: Error) -> Self {
+        plugin_backend::Error::downstream(err)
+    }
 }
 
 /// Quotes `s` as Go's `time` package does in its errors: ASCII stays,

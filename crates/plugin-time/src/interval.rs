@@ -148,6 +148,85 @@ pub(crate) fn parse_duration_nanos(input: &str) -> Result<i64, Error> {
         .ok_or_else(|| Error::OutOfRange(input.to_owned()))
 }
 
+/// The interval of a query: its own `interval` string (the panel's min
+/// interval) if set, else its `intervalMs`, else the data source's
+/// `timeInterval`, else `default`. Go's `gtime.GetIntervalFrom`.
+///
+/// The strings are read by [`parse_interval_string`]; a query interval
+/// of `0s` counts as unset, as Grafana's frontend sends it by default.
+///
+/// ```
+/// use std::time::Duration;
+/// let default = Duration::from_secs(15);
+/// let from = plugin_time::interval_from;
+/// assert_eq!(from("", "2m", 0, default)?, Duration::from_secs(120));
+/// assert_eq!(from("10s", "0s", 45_200, default)?, Duration::from_millis(45_200));
+/// assert_eq!(from("10s", "", 0, default)?, Duration::from_secs(10));
+/// assert_eq!(from("", "", 0, default)?, default);
+/// # Ok::<(), plugin_time::Error>(())
+/// ```
+// backend/gtime/gtime.go: GetIntervalFrom
+#[doc(alias = "GetIntervalFrom")]
+pub fn interval_from(
+    data_source_interval: &str,
+    query_interval: &str,
+    query_interval_ms: i64,
+    default: Duration,
+) -> Result<Duration, Error> {
+    let interval = match query_interval {
+        "0s" | "" if query_interval_ms != 0 => {
+            return u64::try_from(query_interval_ms)
+                .map(Duration::from_millis)
+                .map_err(|_| Error::Negative(format!("{query_interval_ms}ms")));
+        }
+        "0s" | "" => data_source_interval,
+        interval => interval,
+    };
+    if interval.is_empty() {
+        return Ok(default);
+    }
+    parse_interval_string(interval)
+}
+
+/// Parses an interval as Grafana's query editors write it: a bare number
+/// of seconds (`10`), or a duration with the fixed-length units of
+/// [`parse_duration`] (`1m30s`, `1d`), either one optionally in angle
+/// brackets (`<10s>`). Go's `gtime.ParseIntervalStringToTimeDuration`.
+///
+/// As in Go, only a leading `<` and a trailing `>` are stripped: the
+/// frontend's `>10s` (at least ten seconds) is an error here too.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(plugin_time::parse_interval_string("10")?, Duration::from_secs(10));
+/// assert_eq!(plugin_time::parse_interval_string("<10s>")?, Duration::from_secs(10));
+/// assert!(plugin_time::parse_interval_string(">10s").is_err());
+/// # Ok::<(), plugin_time::Error>(())
+/// ```
+// backend/gtime/gtime.go: ParseIntervalStringToTimeDuration
+#[doc(alias = "ParseIntervalStringToTimeDuration")]
+pub fn parse_interval_string(input: &str) -> Result<Duration, Error> {
+    if input.is_empty() {
+        return Err(Error::InvalidInterval(String::new()));
+    }
+    let interval = input.strip_prefix('<').unwrap_or(input);
+    let interval = interval.strip_suffix('>').unwrap_or(interval);
+    if interval.bytes().all(|c| c.is_ascii_digit()) {
+        if interval.is_empty() {
+            // `<>`: Go's strconv.ParseInt rejects the empty number.
+            return Err(Error::InvalidInterval(input.to_owned()));
+        }
+        // Go reads the number as an int64.
+        return interval
+            .parse::<i64>()
+            .ok()
+            .and_then(|secs| u64::try_from(secs).ok())
+            .map(Duration::from_secs)
+            .ok_or_else(|| Error::OutOfRange(input.to_owned()));
+    }
+    parse_duration(interval)
+}
+
 /// Formats an interval in the largest Grafana unit it reaches, rounding
 /// down: `61s` is `1m`, `36h` is `1d`, a year is 365 days (`1y`). Below a
 /// millisecond it is `1ms`. Go's `gtime.FormatInterval`.
@@ -449,6 +528,99 @@ mod tests {
             r#"time: unknown unit "d" in duration "1.5d""#
         );
         assert_eq!(parse_interval("d"), Err(Error::InvalidDuration("d".into())));
+    }
+
+    // backend/gtime/gtime_test.go: TestGetIntervalFrom. Go's test passes
+    // each interval as the data source's (the first argument), with an
+    // empty query interval; so does this one.
+    #[test]
+    fn interval_from_table() {
+        let default = Duration::from_secs(15);
+        let cases: &[(&str, i64, Duration)] = &[
+            ("45s", 0, Duration::from_secs(45)),
+            ("45", 0, Duration::from_secs(45)),
+            ("2m", 0, Duration::from_secs(120)),
+            ("1d", 0, Duration::from_secs(86_400)),
+            ("", 45_000, Duration::from_secs(45)),
+            ("", 45_200, Duration::from_millis(45_200)),
+            ("", 0, default),
+        ];
+        for &(interval, ms, want) in cases {
+            assert_eq!(
+                interval_from(interval, "", ms, default),
+                Ok(want),
+                "{interval:?} {ms}"
+            );
+        }
+    }
+
+    #[test]
+    fn interval_from_precedence() {
+        let default = Duration::from_secs(15);
+        let s = Duration::from_secs;
+        // The query's own interval wins over intervalMs and the data source's.
+        assert_eq!(interval_from("10s", "1m", 5_000, default), Ok(s(60)));
+        // `0s` is Grafana's unset query interval: intervalMs, then the data
+        // source's interval.
+        assert_eq!(interval_from("10s", "0s", 5_000, default), Ok(s(5)));
+        assert_eq!(interval_from("10s", "0s", 0, default), Ok(s(10)));
+        assert_eq!(interval_from("", "0s", 0, default), Ok(default));
+        assert_eq!(interval_from("<20s>", "", 0, default), Ok(s(20)));
+        assert_eq!(
+            interval_from("", "", -5, default),
+            Err(Error::Negative("-5ms".into()))
+        );
+        assert_eq!(
+            interval_from("x", "", 0, default).unwrap_err().to_string(),
+            r#"time: invalid duration "x""#
+        );
+    }
+
+    // backend/gtime/gtime_test.go: TestParseIntervalStringToTimeDuration
+    #[test]
+    fn parse_interval_string_table() {
+        let cases: &[(&str, u64)] = &[
+            ("1s", SEC),
+            ("1m", 60 * SEC),
+            ("1h", HOUR),
+            ("1d", 24 * HOUR),
+            ("1w", 7 * 24 * HOUR),
+            ("2w", 2 * 7 * 24 * HOUR),
+            ("1M", 730 * HOUR + HOUR / 2),
+            ("1y", 365 * 24 * HOUR + 6 * HOUR),
+            ("5y", 5 * (365 * 24 * HOUR + 6 * HOUR)),
+            // ParseIntervalStringToTimeDuration specific conditions
+            ("10", 10 * SEC),
+            ("<10s>", 10 * SEC),
+            ("10s>", 10 * SEC),
+            ("<10s", 10 * SEC),
+        ];
+        for &(input, nanos) in cases {
+            assert_eq!(
+                parse_interval_string(input),
+                Ok(Duration::from_nanos(nanos)),
+                "{input}"
+            );
+        }
+        let errors: &[(&str, &str)] = &[
+            (
+                "invalid-duration",
+                r#"time: invalid duration "invalid-duration""#,
+            ),
+            ("", r#"invalid interval """#),
+            ("<>", r#"invalid interval "<>""#),
+            // Only `<` in front and `>` behind are stripped, as in Go.
+            (">10s", r#"time: invalid duration ">10s""#),
+            (
+                "99999999999999999999",
+                r#""99999999999999999999" is out of range"#,
+            ),
+            ("-5s", r#"negative interval "-5s""#),
+        ];
+        for &(input, message) in errors {
+            let got = parse_interval_string(input).unwrap_err().to_string();
+            assert_eq!(got, message, "{input:?}");
+        }
     }
 
     // backend/gtime/gtime_test.go: TestFormatInterval
