@@ -102,7 +102,11 @@ impl Connector {
                     .secure_socks_proxy
                     .as_ref()
                     .map(|socks| {
-                        crate::socks::SecureSocksDialer::new(socks, &options.labels, tcp.clone())
+                        crate::socks::SecureSocksDialer::with_connector(
+                            socks,
+                            &options.labels,
+                            tcp.clone(),
+                        )
                     })
                     .transpose()?,
                 tcp,
@@ -197,7 +201,7 @@ impl ConnectorInner {
     async fn dial(&self, host: &str, port: u16) -> Result<BoxedIo, Error> {
         #[cfg(feature = "secure-socks-proxy")]
         if let Some(socks) = &self.secure_socks_proxy {
-            return socks.connect(host, port).await;
+            return socks.connect_boxed(host, port).await;
         }
         dial_tcp(&self.tcp, self.dial_timeout, host, port).await
     }

@@ -57,6 +57,7 @@
 //! |---|---|
 //! | `basicAuth`, `basicAuthUser` (`basicAuthPassword`); top-level basic auth fields, else `user` (`password`) | [`HttpClientOptions::basic_auth`] |
 //! | `timeout`, `dialTimeout`, `httpKeepAlive`, `httpTLSHandshakeTimeout`, `httpIdleConnTimeout` (seconds) | [`Timeouts`] |
+//! | `httpExpectContinueTimeout` | validated, not applied (see [`Timeouts`]) |
 //! | `httpMaxConnsPerHost`, `httpMaxIdleConns`, `httpMaxIdleConnsPerHost` | [`Timeouts`] |
 //! | `tlsAuth`, `tlsAuthWithCACert`, `tlsSkipVerify`, `serverName` (`tlsCACert`, `tlsClientCert`, `tlsClientKey`) | [`TlsOptions`] |
 //! | `httpHeaderName1..N` (`httpHeaderValue1..N`) | [`HttpClientOptions::headers`] |
@@ -93,7 +94,7 @@
 //!
 //! | feature | enables |
 //! |---|---|
-//! | `secure-socks-proxy` | Dialing through Grafana's secure SOCKS5 proxy (private data source connect) when the settings enable it. Without it, such settings make [`HttpClient::new`] fail with a clear error. |
+//! | `secure-socks-proxy` | Dialing through Grafana's secure SOCKS5 proxy (private data source connect) when the settings enable it, and `SecureSocksDialer` / `SecureSocksProxyTransport::tls_client_config` for other clients (SQL, gRPC, Redis) to dial through it. Without it, such settings make [`HttpClient::new`] fail with a clear error. |
 //! | `reqwest` | `HttpClientOptions::build_reqwest_client`: a `reqwest::Client` (rustls, ring) with the same timeouts, TLS, proxy, basic auth, custom headers and user agent, but none of the middleware. |
 //!
 //! TLS is rustls with the `ring` provider; no OpenSSL.
@@ -126,3 +127,6 @@ pub use options::{
 };
 pub use proxy::{ProxyOptions, SecureSocksProxyOptions, SecureSocksProxyTransport};
 pub use settings::{DataSourceSettings, FORCE_TLS13_TOGGLE};
+#[cfg(feature = "secure-socks-proxy")]
+#[cfg_attr(docsrs, doc(cfg(feature = "secure-socks-proxy")))]
+pub use socks::{SecureSocksDialer, SecureSocksStream};

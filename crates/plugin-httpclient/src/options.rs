@@ -124,6 +124,13 @@ impl Default for HttpClientOptions {
 }
 
 /// Timeouts and connection-pool sizes. `None` durations mean "no limit".
+///
+/// jsonData `httpExpectContinueTimeout` (Go: `TimeoutOptions.ExpectContinueTimeout`,
+/// `backend/httpclient/http_client.go`) has no counterpart: it is validated
+/// and otherwise refused. Go waits that long for `100 Continue` only when a
+/// request carries `Expect: 100-continue`; hyper's client has no such wait
+/// and sends the body at once, which RFC 9110 §10.1.1 allows and servers
+/// must accept, so such a request behaves as with a zero timeout.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Timeouts {

@@ -194,7 +194,7 @@ fn read_timeouts(reader: &JsonData<'_>, options: &mut HttpClientOptions) -> Resu
             *slot = Some(seconds).filter(|duration| !duration.is_zero());
         }
     }
-    // Validated for parity with Go even though hyper has no equivalent.
+    // Validated, then not applied: see `Timeouts` for why.
     reader.seconds("httpExpectContinueTimeout")?;
     for (key, slot) in [
         ("httpMaxConnsPerHost", &mut timeouts.max_conns_per_host),

@@ -9,8 +9,11 @@
 //! a failure class.
 
 use std::{
+    fmt,
     net::IpAddr,
+    pin::Pin,
     sync::{Arc, LazyLock},
+    task::{Context, Poll},
     time::{Duration, Instant},
 };
 
@@ -19,13 +22,13 @@ use plugin_backend::config::keys;
 use prometheus::{HistogramOpts, HistogramVec};
 use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::{PrivateKeyDer, ServerName, pem::PemObject};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio_rustls::TlsConnector;
 
 use crate::{
     connect::{BoxedIo, dial_tcp},
     error::{Error, TimeoutKind},
-    options::DataSourceLabels,
+    options::{DataSourceLabels, Secret},
     proxy::{SecureSocksProxyOptions, SecureSocksProxyTransport},
 };
 
@@ -46,22 +49,130 @@ static DIAL_DURATION: LazyLock<Option<HistogramVec>> = LazyLock::new(|| {
     Some(histogram)
 });
 
-/// Opens connections through the secure SOCKS proxy.
+/// Opens TCP streams through Grafana's secure SOCKS proxy (private data
+/// source connect), for any client: the HTTP client uses it, and a SQL,
+/// gRPC or Redis client can dial its server with it too. The Go SDK's
+/// counterpart is `proxy.New(opts).NewSecureSocksProxyContextDialer()`
+/// (`backend/proxy/secure_socks_proxy.go`).
+///
+/// Build the options from the data source's settings (they are `None`
+/// unless both the data source and Grafana enable the proxy):
+///
+/// ```no_run
+/// use plugin_httpclient::{HttpClientOptions, SecureSocksDialer};
+/// # async fn run(context: &plugin_backend::PluginContext) -> Result<(), plugin_httpclient::Error> {
+/// let options = HttpClientOptions::from_plugin_context(context)?;
+/// if let Some(proxy) = &options.secure_socks_proxy {
+///     let dialer = SecureSocksDialer::new(proxy, &options.labels)?;
+///     let stream = dialer.connect("db.internal", 5432).await?;
+///     // Hand `stream` (tokio AsyncRead + AsyncWrite) to the database driver.
+///     # drop(stream);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Every failure is a downstream error. `Debug` never shows the password.
 #[derive(Clone)]
-pub(crate) struct SecureSocksDialer {
+pub struct SecureSocksDialer {
     proxy_host: String,
     proxy_port: u16,
     proxy_address: String,
     username: String,
-    password: String,
+    password: Secret,
     timeout: Duration,
     tls: Option<(TlsConnector, ServerName<'static>)>,
     tcp: HttpConnector,
     labels: Arc<DataSourceLabels>,
 }
 
+impl fmt::Debug for SecureSocksDialer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecureSocksDialer")
+            .field("proxy_address", &self.proxy_address)
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("timeout", &self.timeout)
+            .field("tls", &self.tls.as_ref().map(|(_, name)| name))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecureSocksProxyTransport {
+    /// The TLS configuration for the connection to the proxy: TLS 1.3 only,
+    /// the proxy verified against the configured root CAs, the plugin
+    /// authenticated with its client certificate. `None` for
+    /// [`Insecure`](Self::Insecure). The same configuration
+    /// [`SecureSocksDialer`] uses, for clients that connect to the proxy
+    /// themselves.
+    pub fn tls_client_config(&self) -> Result<Option<rustls::ClientConfig>, Error> {
+        let Self::Tls {
+            client_certificate,
+            client_key,
+            root_cas,
+            ..
+        } = self
+        else {
+            return Ok(None);
+        };
+        if root_cas.is_empty() {
+            return Err(Error::invalid_setting(
+                keys::SECURE_SOCKS_PROXY_ROOT_CA_VALS,
+                "one or more root CAs are required",
+            ));
+        }
+        let mut roots = RootCertStore::empty();
+        for pem in root_cas {
+            for certificate in
+                crate::tls::parse_certificates(keys::SECURE_SOCKS_PROXY_ROOT_CA_VALS, pem)?
+            {
+                roots.add(certificate).map_err(|error| {
+                    Error::invalid_setting(
+                        keys::SECURE_SOCKS_PROXY_ROOT_CA_VALS,
+                        format!("unusable root CA: {error}"),
+                    )
+                })?;
+            }
+        }
+        let chain = crate::tls::parse_certificates(
+            keys::SECURE_SOCKS_PROXY_CLIENT_CERT_VAL,
+            client_certificate,
+        )?;
+        let key = PrivateKeyDer::from_pem_slice(client_key.expose().as_bytes()).map_err(|_| {
+            Error::invalid_setting(
+                keys::SECURE_SOCKS_PROXY_CLIENT_KEY_VAL,
+                "no valid PEM private key",
+            )
+        })?;
+        let config = ClientConfig::builder_with_provider(crate::tls::provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(|error| {
+                Error::invalid_setting(keys::SECURE_SOCKS_PROXY_CLIENT_CERT_VAL, error.to_string())
+            })?
+            .with_root_certificates(roots)
+            .with_client_auth_cert(chain, key)
+            .map_err(|error| {
+                Error::invalid_setting(keys::SECURE_SOCKS_PROXY_CLIENT_KEY_VAL, error.to_string())
+            })?;
+        Ok(Some(config))
+    }
+}
+
 impl SecureSocksDialer {
-    pub(crate) fn new(
+    /// A dialer for the proxy in `options`; `labels` name the data source
+    /// in the dial metric. Fails on an unusable address or TLS material,
+    /// naming the Grafana configuration key.
+    pub fn new(
+        options: &SecureSocksProxyOptions,
+        labels: &DataSourceLabels,
+    ) -> Result<Self, Error> {
+        let mut tcp = HttpConnector::new();
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        Self::with_connector(options, labels, tcp)
+    }
+
+    pub(crate) fn with_connector(
         options: &SecureSocksProxyOptions,
         labels: &DataSourceLabels,
         mut tcp: HttpConnector,
@@ -70,61 +181,12 @@ impl SecureSocksDialer {
             Error::invalid_setting(keys::SECURE_SOCKS_PROXY_ADDRESS, "expected `host:port`")
         })?;
         tcp.set_keepalive(Some(options.keep_alive).filter(|keep_alive| !keep_alive.is_zero()));
-        let tls = match &options.transport {
-            SecureSocksProxyTransport::Insecure => None,
-            SecureSocksProxyTransport::Tls {
-                client_certificate,
-                client_key,
-                root_cas,
-                server_name,
-            } => {
-                if root_cas.is_empty() {
-                    return Err(Error::invalid_setting(
-                        keys::SECURE_SOCKS_PROXY_ROOT_CA_VALS,
-                        "one or more root CAs are required",
-                    ));
-                }
-                let mut roots = RootCertStore::empty();
-                for pem in root_cas {
-                    for certificate in
-                        crate::tls::parse_certificates(keys::SECURE_SOCKS_PROXY_ROOT_CA_VALS, pem)?
-                    {
-                        roots.add(certificate).map_err(|error| {
-                            Error::invalid_setting(
-                                keys::SECURE_SOCKS_PROXY_ROOT_CA_VALS,
-                                format!("unusable root CA: {error}"),
-                            )
-                        })?;
-                    }
-                }
-                let chain = crate::tls::parse_certificates(
-                    keys::SECURE_SOCKS_PROXY_CLIENT_CERT_VAL,
-                    client_certificate,
-                )?;
-                let key = PrivateKeyDer::from_pem_slice(client_key.expose().as_bytes()).map_err(
-                    |_| {
-                        Error::invalid_setting(
-                            keys::SECURE_SOCKS_PROXY_CLIENT_KEY_VAL,
-                            "no valid PEM private key",
-                        )
-                    },
-                )?;
-                let config = ClientConfig::builder_with_provider(crate::tls::provider())
-                    .with_protocol_versions(&[&rustls::version::TLS13])
-                    .map_err(|error| {
-                        Error::invalid_setting(
-                            keys::SECURE_SOCKS_PROXY_CLIENT_CERT_VAL,
-                            error.to_string(),
-                        )
-                    })?
-                    .with_root_certificates(roots)
-                    .with_client_auth_cert(chain, key)
-                    .map_err(|error| {
-                        Error::invalid_setting(
-                            keys::SECURE_SOCKS_PROXY_CLIENT_KEY_VAL,
-                            error.to_string(),
-                        )
-                    })?;
+        let tls = match options.transport.tls_client_config()? {
+            None => None,
+            Some(config) => {
+                let SecureSocksProxyTransport::Tls { server_name, .. } = &options.transport else {
+                    unreachable!("only the TLS transport has a TLS configuration")
+                };
                 let name = ServerName::try_from(server_name.clone()).map_err(|_| {
                     Error::invalid_setting(
                         keys::SECURE_SOCKS_PROXY_SERVER_NAME,
@@ -139,7 +201,7 @@ impl SecureSocksDialer {
             proxy_port,
             proxy_address: options.proxy_address.clone(),
             username: options.username.clone(),
-            password: options.password.expose().to_owned(),
+            password: options.password.clone(),
             timeout: options.timeout,
             tls,
             tcp,
@@ -147,8 +209,14 @@ impl SecureSocksDialer {
         })
     }
 
-    /// A stream to `host:port` through the proxy.
-    pub(crate) async fn connect(&self, host: &str, port: u16) -> Result<BoxedIo, Error> {
+    /// A stream to `host:port` through the proxy, within the options'
+    /// timeout (zero: none).
+    pub async fn connect(&self, host: &str, port: u16) -> Result<SecureSocksStream, Error> {
+        self.connect_boxed(host, port).await.map(SecureSocksStream)
+    }
+
+    /// [`connect`](Self::connect) for the HTTP connector.
+    pub(crate) async fn connect_boxed(&self, host: &str, port: u16) -> Result<BoxedIo, Error> {
         let started = Instant::now();
         let result = if self.timeout.is_zero() {
             self.connect_unbounded(host, port).await
@@ -218,7 +286,7 @@ impl SecureSocksDialer {
             [VERSION, NO_AUTH] => {}
             [VERSION, USER_PASSWORD] if with_auth => {
                 let user = self.username.as_bytes();
-                let password = self.password.as_bytes();
+                let password = self.password.expose().as_bytes();
                 let (Ok(user_length), Ok(password_length)) =
                     (u8::try_from(user.len()), u8::try_from(password.len()))
                 else {
@@ -289,6 +357,45 @@ impl SecureSocksDialer {
         let mut bound = vec![0u8; address_length + 2];
         stream.read_exact(&mut bound).await.map_err(io)?;
         Ok(())
+    }
+}
+
+/// A connection opened by [`SecureSocksDialer::connect`]: a tokio
+/// [`AsyncRead`] + [`AsyncWrite`] byte stream to the target, over TCP or
+/// TLS to the proxy.
+pub struct SecureSocksStream(BoxedIo);
+
+impl fmt::Debug for SecureSocksStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecureSocksStream").finish_non_exhaustive()
+    }
+}
+
+impl AsyncRead for SecureSocksStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for SecureSocksStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
     }
 }
 

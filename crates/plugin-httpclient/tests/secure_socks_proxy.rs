@@ -8,7 +8,8 @@ use std::{collections::HashMap, net::SocketAddr};
 
 use plugin_backend::{GrafanaConfig, config::keys};
 use plugin_httpclient::{
-    DataSourceSettings, Error, ErrorSource, HttpClient, HttpClientOptions, ProxyOptions,
+    DataSourceLabels, DataSourceSettings, Error, ErrorSource, HttpClient, HttpClientOptions,
+    ProxyOptions, SecureSocksDialer, SecureSocksProxyOptions, SecureSocksProxyTransport,
 };
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
@@ -210,4 +211,56 @@ async fn socks_failures_are_downstream_errors() {
         "{error}"
     );
     assert_eq!(error.error_source(), ErrorSource::Downstream);
+}
+
+#[tokio::test]
+async fn the_dialer_serves_non_http_clients_over_mutual_tls() {
+    // A raw TCP "protocol": the client writes, the target echoes one line.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut buffer = [0u8; 5];
+        stream.read_exact(&mut buffer).await.unwrap();
+        stream.write_all(&buffer).await.unwrap();
+    });
+    let pki = Pki::generate();
+    let (proxy, mut seen) =
+        spawn_socks(target, Some(TlsAcceptor::from(pki.server_config(true)))).await;
+    let options = SecureSocksProxyOptions::new(
+        proxy.to_string(),
+        "sql-ds",
+        "pdc-secret",
+        SecureSocksProxyTransport::Tls {
+            client_certificate: pki.client_cert_pem.clone(),
+            client_key: pki.client_key_pem.clone().into(),
+            root_cas: vec![pki.ca_pem.clone()],
+            server_name: "localhost".into(),
+        },
+    );
+    let config = options.transport.tls_client_config().unwrap().unwrap();
+    assert_eq!(config.alpn_protocols, Vec::<Vec<u8>>::new());
+    let dialer = SecureSocksDialer::new(&options, &DataSourceLabels::default()).unwrap();
+    let debug = format!("{dialer:?}");
+    assert!(!debug.contains("pdc-secret"), "{debug}");
+
+    let mut stream = dialer.connect("postgres.internal", 5432).await.unwrap();
+    stream.write_all(b"hello").await.unwrap();
+    let mut answer = [0u8; 5];
+    stream.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"hello");
+    assert_eq!(
+        seen.recv().await.unwrap(),
+        SocksRequest {
+            username: "sql-ds".into(),
+            password: "pdc-secret".into(),
+            destination: "postgres.internal:5432".into(),
+        }
+    );
+    assert!(
+        SecureSocksProxyTransport::Insecure
+            .tls_client_config()
+            .unwrap()
+            .is_none()
+    );
 }
