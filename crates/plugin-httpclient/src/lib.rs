@@ -95,6 +95,7 @@
 //! | feature | enables |
 //! |---|---|
 //! | `secure-socks-proxy` | Dialing through Grafana's secure SOCKS5 proxy (private data source connect) when the settings enable it, and `SecureSocksDialer` / `SecureSocksProxyTransport::tls_client_config` for other clients (SQL, gRPC, Redis) to dial through it. Without it, such settings make [`HttpClient::new`] fail with a clear error. |
+//! | `otel` | Requests carry their span's OpenTelemetry context (`traceparent`, or what `GF_INSTANCE_OTLP_PROPAGATION` selects) through the global propagator: `middleware::tracing::OtelPropagator`, the tracing middleware's default. |
 //! | `reqwest` | `HttpClientOptions::build_reqwest_client`: a `reqwest::Client` (rustls, ring) with the same timeouts, TLS, proxy, basic auth, custom headers and user agent, but none of the middleware. |
 //!
 //! TLS is rustls with the `ring` provider; no OpenSSL.

@@ -5,8 +5,11 @@
 //! [`TracePropagator`].
 //!
 //! The `tracing` crate has no notion of a trace ID on the wire, so
-//! propagation is pluggable: the SDK's OpenTelemetry integration supplies a
-//! propagator; without one no headers are added.
+//! propagation is pluggable. With feature `otel` the default is
+//! [`OtelPropagator`]: the span's OpenTelemetry context written by the
+//! process's global propagator, as the Go SDK's tracing middleware does
+//! with `otel.GetTextMapPropagator()` (`backend/httpclient/tracing_middleware.go`).
+//! Without the feature, and without a propagator, no headers are added.
 
 use std::{
     fmt,
@@ -54,9 +57,13 @@ impl TracingLayer {
         }
     }
 
-    /// From [`HttpClientOptions::labels`].
+    /// From [`HttpClientOptions::labels`]; with feature `otel`, propagating
+    /// with [`OtelPropagator`].
     pub fn from_options(options: &HttpClientOptions) -> Self {
-        Self::new(options.labels.clone())
+        let layer = Self::new(options.labels.clone());
+        #[cfg(feature = "otel")]
+        let layer = layer.with_propagator(Arc::new(OtelPropagator));
+        layer
     }
 
     /// Injects propagation headers with `propagator`.
@@ -183,6 +190,43 @@ where
             }
         }
         Poll::Ready(result)
+    }
+}
+
+/// Writes the span's OpenTelemetry context with the global text-map
+/// propagator (`opentelemetry::global::get_text_map_propagator`).
+///
+/// The span has an OpenTelemetry context only when the process's `tracing`
+/// subscriber has a `tracing-opentelemetry` layer (plugin-serve installs one
+/// when Grafana enables tracing); otherwise nothing is written.
+#[cfg(feature = "otel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OtelPropagator;
+
+#[cfg(feature = "otel")]
+impl TracePropagator for OtelPropagator {
+    fn inject(&self, span: &Span, headers: &mut HeaderMap) {
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+        /// A `HeaderMap` as an OpenTelemetry carrier.
+        struct Carrier<'a>(&'a mut HeaderMap);
+
+        impl opentelemetry::propagation::Injector for Carrier<'_> {
+            fn set(&mut self, key: &str, value: String) {
+                if let (Ok(name), Ok(value)) = (
+                    http::HeaderName::from_bytes(key.as_bytes()),
+                    http::HeaderValue::from_str(&value),
+                ) {
+                    self.0.insert(name, value);
+                }
+            }
+        }
+
+        let context = span.context();
+        opentelemetry::global::get_text_map_propagator(|propagator| {
+            propagator.inject_context(&context, &mut Carrier(headers));
+        });
     }
 }
 
