@@ -132,12 +132,12 @@ fn secrets_never_reach_logs_through_the_middleware() {
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     // The capture works and the middleware logged the requests ...
-    assert!(logs.contains("request completed"), "{logs}");
+    assert!(logs.contains("Plugin Request Completed"), "{logs}");
     assert!(
         logs.contains("secret-ds"),
         "the span names the data source: {logs}"
     );
-    assert!(logs.contains("partial data response error"), "{logs}");
+    assert!(logs.contains("Partial data response error"), "{logs}");
     assert!(
         logs.contains("panic triggered: query failed while connecting"),
         "{logs}"

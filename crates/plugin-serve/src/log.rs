@@ -16,7 +16,10 @@
 //!   treats a line whose timestamp does not parse as plain text;
 //! * `@module` is the event's target;
 //! * the fields of the event and of every span around it follow, flat
-//!   (the innermost value wins; `@` keys are reserved).
+//!   (the innermost value wins; `@` keys are reserved); a
+//!   [`LOG_PARAMS_FIELD`] field, a JSON object of the log attributes Grafana
+//!   sent with the call, adds each attribute under its own key, as Go's
+//!   logger writes them.
 //!
 //! # Filtering
 //!
@@ -107,6 +110,11 @@ impl<W> fmt::Debug for HclogLayer<W> {
         f.debug_struct("HclogLayer").finish_non_exhaustive()
     }
 }
+
+/// The span field holding the log attributes Grafana sent with a call, as a
+/// JSON object; written as one key each. Their keys are only known at run
+/// time, and a `tracing` field name is fixed where the span is declared.
+pub(crate) const LOG_PARAMS_FIELD: &str = "logParams";
 
 /// The recorded fields of a span, kept in its extensions.
 #[derive(Debug, Default)]
@@ -220,6 +228,13 @@ impl Visit for JsonFields<'_> {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == LOG_PARAMS_FIELD
+            && let Ok(Value::Object(params)) = serde_json::from_str::<Value>(value)
+        {
+            self.0
+                .extend(params.into_iter().filter(|(key, _)| !key.starts_with('@')));
+            return;
+        }
         self.insert(field, Value::from(value));
     }
 
@@ -362,6 +377,23 @@ mod tests {
                 || timestamp.ends_with('Z')
         );
         assert_eq!(timestamp.len(), "2026-11-21T10:00:00.123456Z".len());
+    }
+
+    #[test]
+    fn grafanas_log_attributes_become_keys_of_their_own() {
+        let lines = lines_of(|| {
+            let span = tracing::info_span!("grpc_call", logParams = tracing::field::Empty);
+            span.record(
+                LOG_PARAMS_FIELD,
+                r#"{"dashboardUID":"dash-1","panelID":"7","@level":"fatal"}"#,
+            );
+            let _entered = span.enter();
+            tracing::info!("inside");
+        });
+        assert_eq!(lines[0]["dashboardUID"], "dash-1");
+        assert_eq!(lines[0]["panelID"], "7");
+        assert_eq!(lines[0]["@level"], "info", "reserved keys stay hclog's");
+        assert!(lines[0].get(LOG_PARAMS_FIELD).is_none());
     }
 
     #[test]

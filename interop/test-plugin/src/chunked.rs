@@ -64,16 +64,11 @@ async fn answer(query: &DataQuery, writer: &mut ChunkedDataWriter) -> Result<(),
             message,
         } => {
             let response = error_response(status, error_source.as_deref(), message)?;
-            let error = response
-                .error
-                .as_ref()
-                .map(|error| match response.error_source {
-                    Some(source) => Error::new(error.to_string()).with_source(source),
-                    None => Error::new(error.to_string()),
-                });
-            writer
-                .write_error(ref_id, response.effective_status(), error.as_ref())
-                .await
+            writer.write_response(ref_id, response).await
+        }
+        Scenario::Log { message } => {
+            tracing::info!("{message}");
+            Ok(())
         }
         Scenario::RequestError { message } => Err(Error::downstream(message)),
     }

@@ -9,6 +9,8 @@
 //!   source;
 //! * `{"scenario": "request_error", "message": M}`: the whole request fails
 //!   with a downstream error (a gRPC error, not a response);
+//! * `{"scenario": "log", "message": M}`: the handler logs M at INFO and
+//!   answers with no frames (the Go suite checks the line's contextual keys);
 //! * anything else: an error response naming the scenario.
 
 use plugin_backend::{
@@ -48,6 +50,11 @@ pub(crate) enum Scenario {
     /// The whole request fails.
     RequestError {
         /// The error message.
+        message: String,
+    },
+    /// The handler logs a line.
+    Log {
+        /// What it logs.
         message: String,
     },
 }
@@ -134,6 +141,10 @@ fn answer(query: &DataQuery, scenario: Scenario) -> Result<DataResponse, Error> 
             message,
         } => error_response(status, error_source.as_deref(), message)?,
         Scenario::RequestError { message } => return Err(Error::downstream(message)),
+        Scenario::Log { message } => {
+            tracing::info!("{message}");
+            DataResponse::default()
+        }
     })
 }
 

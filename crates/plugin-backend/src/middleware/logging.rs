@@ -1,12 +1,18 @@
-//! Contextual logging: a span per request and start and completion events.
+//! Contextual logging: a span per request and start and completion events,
+//! with the Go SDK's keys and messages, so Grafana's logs read the same for
+//! Go and Rust plugins.
 //!
-//! The span, `plugin_request`, carries `endpoint`, `plugin_id`,
-//! `plugin_version`, `org_id`, `datasource_uid`, `datasource_name` and
-//! `user` (the login), so every event the handler emits inside it is
-//! attributed to the request. The middleware logs `request started` at
-//! DEBUG, `request completed` with `status`, `status_source` and `duration`
-//! at INFO (ERROR when the request failed), and one `partial data response
-//! error` per failed query.
+//! The span, `plugin_request`, carries what Go's contextual logger adds to
+//! every line a handler logs (backend/log.go, `withContextualLogAttributes`):
+//! `pluginId`, `pluginVersion`, `endpoint`, and for a data source `dsName`,
+//! `dsUid` and the user's name as `uname`. (`traceId` and the log attributes
+//! Grafana sends in the call's metadata are added by the server's span
+//! around it.) The middleware logs `Plugin Request Started` at DEBUG and
+//! `Plugin Request Completed` with `status`, `duration`, `error` and
+//! `statusSource` at INFO (ERROR when the request failed), and one `Partial
+//! data response error` with `refID`, `status`, `error` and `statusSource`
+//! per failed query, as Go's logger middleware does
+//! (backend/logger_middleware.go).
 //!
 //! It only ever records the fields above, never a request, a response, a
 //! setting or a header, so secrets cannot reach the logs through it.
@@ -14,6 +20,7 @@
 use std::future::Future;
 use std::time::Instant;
 
+use tracing::field::Empty;
 use tracing::{Instrument, Span};
 
 use super::{Layered, Middleware, Next, Outcome, RequestStatus, outcome};
@@ -52,17 +59,25 @@ impl Middleware for LoggingLayer {
 }
 
 fn request_span(endpoint: Endpoint, context: &PluginContext) -> Span {
-    let settings = context.data_source_instance_settings.as_deref();
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "plugin_request",
+        pluginId = context.plugin_id.as_str(),
+        pluginVersion = context.plugin_version.as_str(),
         endpoint = endpoint.as_str(),
-        plugin_id = context.plugin_id.as_str(),
-        plugin_version = context.plugin_version.as_str(),
-        org_id = context.org_id,
-        datasource_uid = settings.map_or("", |settings| settings.uid.as_str()),
-        datasource_name = settings.map_or("", |settings| settings.name.as_str()),
-        user = context.user.as_ref().map_or("", |user| user.login.as_str()),
-    )
+        dsName = Empty,
+        dsUid = Empty,
+        uname = Empty,
+    );
+    // Go adds the data source's name and UID, and the user's name, only for
+    // a data source's calls.
+    if let Some(settings) = context.data_source_instance_settings.as_deref() {
+        span.record("dsName", settings.name.as_str());
+        span.record("dsUid", settings.uid.as_str());
+        if let Some(user) = &context.user {
+            span.record("uname", user.name.as_str());
+        }
+    }
+    span
 }
 
 /// Logs a request dropped before completion as cancelled.
@@ -86,12 +101,14 @@ fn log_completion(span: &Span, outcome: Outcome, start: Instant, error: Option<&
     let duration = start.elapsed();
     match (outcome.status, error) {
         (RequestStatus::Error, Some(error)) => tracing::error!(
-            parent: span, status, status_source, ?duration, error = %error, "request completed"
+            parent: span, status, ?duration, error = %error, statusSource = status_source, "Plugin Request Completed"
         ),
         (RequestStatus::Error, None) => {
-            tracing::error!(parent: span, status, status_source, ?duration, "request completed")
+            tracing::error!(parent: span, status, ?duration, statusSource = status_source, "Plugin Request Completed")
         }
-        _ => tracing::info!(parent: span, status, status_source, ?duration, "request completed"),
+        _ => {
+            tracing::info!(parent: span, status, ?duration, statusSource = status_source, "Plugin Request Completed")
+        }
     }
 }
 
@@ -100,7 +117,7 @@ async fn logged<T: 'static, F>(span: Span, inner: F) -> Result<T, Error>
 where
     F: Future<Output = Result<T, Error>>,
 {
-    tracing::debug!(parent: &span, "request started");
+    tracing::debug!(parent: &span, "Plugin Request Started");
     let mut cancellation = CancellationLog {
         span: &span,
         start: Instant::now(),
@@ -134,11 +151,11 @@ fn log_query_errors(response: &QueryDataResponse, span: &Span) {
                 .as_str();
             tracing::error!(
                 parent: span,
-                ref_id = ref_id.as_str(),
+                refID = ref_id.as_str(),
                 status = response.effective_status().as_u16(),
-                status_source,
                 error = %error,
-                "partial data response error"
+                statusSource = status_source,
+                "Partial data response error"
             );
         }
     }

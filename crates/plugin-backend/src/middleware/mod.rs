@@ -20,7 +20,7 @@
 //!
 //! | middleware (and layer) | handler alias | what it does |
 //! |---|---|---|
-//! | [`LoggingLayer`] | [`Logging`] | a `plugin_request` span (endpoint, plugin id and version, org, data source uid and name, user login) and `request started` / `request completed` events with status, status source and duration; never a request body, setting or secret |
+//! | [`LoggingLayer`] | [`Logging`] | a `plugin_request` span with the Go SDK's contextual keys (`pluginId`, `pluginVersion`, `endpoint`, `dsName`, `dsUid`, `uname`) and Go's `Plugin Request Started` / `Plugin Request Completed` events with `status`, `duration`, `statusSource`; never a request body, setting or secret |
 //! | [`MetricsLayer`] | [`Metrics`] | `grafana_plugin_request_total{endpoint,status,status_source}` and `grafana_plugin_request_duration_seconds` in a Prometheus registry |
 //! | [`ErrorSourceLayer`] | [`WithErrorSource`] | attributes errors: timeouts and connection failures are downstream, other failed queries are the plugin's; fills in missing query statuses |
 //! | [`CatchPanicLayer`] | [`CatchPanic`] | turns a panicking handler into an error (`panic triggered: …`) so the process lives |

@@ -4,7 +4,9 @@ use plugin_backend::{ChunkedDataWriter, Handler, QueryChunkedDataRequest, QueryD
 use plugin_proto::pluginv2::{self, data_server};
 use tonic::{Request, Response, Status};
 
-use super::{Adapter, HandlerStream, ResponseStream, set_tenant};
+use tracing::Instrument;
+
+use super::{Adapter, HandlerStream, ResponseStream, from_metadata};
 
 #[tonic::async_trait]
 impl<H: Handler + 'static> data_server::Data for Adapter<H> {
@@ -14,10 +16,10 @@ impl<H: Handler + 'static> data_server::Data for Adapter<H> {
     ) -> Result<Response<pluginv2::QueryDataResponse>, Status> {
         let (metadata, _, message) = request.into_parts();
         let mut request = QueryDataRequest::try_from(message)?;
-        set_tenant(&metadata, &mut request.plugin_context);
+        let span = from_metadata(&metadata, &mut request.plugin_context);
         // Frames go back in the encoding the request asked for.
         let format = request.format;
-        let response = self.handler.query_data(request).await?;
+        let response = self.handler.query_data(request).instrument(span).await?;
         Ok(Response::new(response.into_proto(format)?))
     }
 
@@ -29,12 +31,12 @@ impl<H: Handler + 'static> data_server::Data for Adapter<H> {
     ) -> Result<Response<Self::QueryChunkedDataStream>, Status> {
         let (metadata, _, message) = request.into_parts();
         let mut request = QueryChunkedDataRequest::try_from(message)?;
-        set_tenant(&metadata, &mut request.plugin_context);
+        let span = from_metadata(&metadata, &mut request.plugin_context);
         let handler = self.handler.clone();
         let stream: HandlerStream<pluginv2::QueryChunkedDataResponse> =
             HandlerStream::new(move |sender| {
                 let writer = ChunkedDataWriter::new(request.format, sender);
-                async move { handler.query_chunked_data(request, writer).await }
+                async move { handler.query_chunked_data(request, writer).await }.instrument(span)
             });
         Ok(Response::new(Box::pin(stream)))
     }

@@ -6,7 +6,9 @@ use plugin_backend::{Handler, RunStreamRequest, StreamSender};
 use plugin_proto::pluginv2::{self, stream_server};
 use tonic::{Request, Response, Status};
 
-use super::{Adapter, HandlerStream, ResponseStream, set_tenant};
+use tracing::Instrument;
+
+use super::{Adapter, HandlerStream, ResponseStream, from_metadata};
 
 #[tonic::async_trait]
 impl<H: Handler + 'static> stream_server::Stream for Adapter<H> {
@@ -25,11 +27,11 @@ impl<H: Handler + 'static> stream_server::Stream for Adapter<H> {
     ) -> Result<Response<Self::RunStreamStream>, Status> {
         let (metadata, _, message) = request.into_parts();
         let mut request = RunStreamRequest::try_from(message)?;
-        set_tenant(&metadata, &mut request.plugin_context);
+        let span = from_metadata(&metadata, &mut request.plugin_context);
         let handler = self.handler.clone();
         let stream: HandlerStream<pluginv2::StreamPacket> = HandlerStream::new(move |sender| {
             let sender = StreamSender::new(sender);
-            async move { handler.run_stream(request, sender).await }
+            async move { handler.run_stream(request, sender).await }.instrument(span)
         });
         Ok(Response::new(Box::pin(stream)))
     }
