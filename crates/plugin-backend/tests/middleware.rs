@@ -134,6 +134,50 @@ fn wrappers_report_what_the_plugin_implements() {
     }
 }
 
+/// The default layers run the handler in its outgoing context, with the
+/// headers Go forwards (backend/http_headers.go), so outgoing clients see
+/// them without the handler passing them on.
+#[test]
+fn default_layers_run_the_handler_in_its_outgoing_context() {
+    let seen = Arc::new(Mutex::new(None));
+    let plugin = Plugin::new().with_query_data(query_data_fn({
+        let seen = Arc::clone(&seen);
+        move |_| {
+            let current = plugin_backend::outgoing::current().map(|context| {
+                let headers = context.forwarded_headers();
+                (
+                    context.endpoint(),
+                    headers.get("authorization").cloned(),
+                    headers.get("x-dashboard-uid").cloned(),
+                    headers.contains_key("x-not-forwarded"),
+                )
+            });
+            *seen.lock().unwrap() = current;
+            async { Ok(QueryDataResponse::new()) }
+        }
+    }));
+    let handler = HandlerBuilder::with_default_layers().handler(plugin);
+    let mut query = request(&["A"]);
+    query
+        .headers
+        .insert("Authorization".into(), "Bearer t0ken".into());
+    query
+        .headers
+        .insert("http_X-Dashboard-Uid".into(), "d1".into());
+    query.headers.insert("X-Not-Forwarded".into(), "x".into());
+    block_on(handler.query_data(query)).unwrap();
+    let (endpoint, authorization, dashboard, other) = seen
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("inside an outgoing scope");
+    assert_eq!(endpoint, Some(Endpoint::QueryData));
+    assert_eq!(authorization.unwrap(), "Bearer t0ken");
+    assert_eq!(dashboard.unwrap(), "d1");
+    assert!(!other, "only Go's forwarded headers");
+    assert!(plugin_backend::outgoing::current().is_none());
+}
+
 #[test]
 fn default_layers_see_a_panic_as_an_error() {
     // Panic recovery is innermost, so metrics (outside it) count an error

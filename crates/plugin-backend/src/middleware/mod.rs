@@ -24,6 +24,7 @@
 //! | [`MetricsLayer`] | [`Metrics`] | `grafana_plugin_request_total{endpoint,status,status_source}` and `grafana_plugin_request_duration_seconds` in a Prometheus registry |
 //! | [`ErrorSourceLayer`] | [`WithErrorSource`] | attributes errors: timeouts and connection failures are downstream, other failed queries are the plugin's; fills in missing query statuses |
 //! | [`CatchPanicLayer`] | [`CatchPanic`] | turns a panicking handler into an error (`panic triggered: …`) so the process lives |
+//! | [`OutgoingLayer`] | [`WithOutgoingContext`] | runs the call in its [`OutgoingContext`](crate::outgoing::OutgoingContext): forwarded headers, endpoint, user agent and Grafana config for the plugin's outgoing clients |
 //!
 //! # Order
 //!
@@ -32,12 +33,13 @@
 //! first and its answer last. [`HandlerBuilder::with_default_layers`] uses
 //!
 //! ```text
-//! Logging → Metrics → ErrorSource → CatchPanic → the plugin's handler
+//! Logging → Metrics → ErrorSource → CatchPanic → Outgoing → the plugin's handler
 //! ```
 //!
 //! so that the span covers everything, the metrics see the final error
 //! source, error sources are filled in before metrics and logs read them,
-//! and a panic becomes an ordinary error before anything else looks at it.
+//! a panic becomes an ordinary error before anything else looks at it, and
+//! the handler runs in its outgoing context.
 //!
 //! ```
 //! use plugin_backend::middleware::{CatchPanicLayer, HandlerBuilder, LoggingLayer};
@@ -54,6 +56,7 @@
 pub mod error_source;
 pub mod logging;
 pub mod metrics;
+pub mod outgoing;
 pub mod panic;
 mod tower;
 
@@ -65,6 +68,7 @@ use tower_layer::{Identity, Layer, Stack};
 pub use self::error_source::{ErrorSourceLayer, WithErrorSource};
 pub use self::logging::{Logging, LoggingLayer};
 pub use self::metrics::{Metrics, MetricsLayer};
+pub use self::outgoing::{OutgoingLayer, WithOutgoingContext};
 pub use self::panic::{CatchPanic, CatchPanicLayer};
 pub use self::tower::{EndpointService, HandlerService, TowerHandler, TowerLayer};
 #[cfg(doc)]
@@ -211,17 +215,21 @@ middleware_layers!(
     LoggingLayer,
     MetricsLayer,
     ErrorSourceLayer,
-    CatchPanicLayer
+    CatchPanicLayer,
+    OutgoingLayer
 );
 
-/// The layers of [`HandlerBuilder::with_default_layers`], outermost first.
+/// The layers of [`HandlerBuilder::with_default_layers`], innermost first.
 pub type DefaultLayers = Stack<
-    CatchPanicLayer,
-    Stack<ErrorSourceLayer, Stack<MetricsLayer, Stack<LoggingLayer, Identity>>>,
+    OutgoingLayer,
+    Stack<
+        CatchPanicLayer,
+        Stack<ErrorSourceLayer, Stack<MetricsLayer, Stack<LoggingLayer, Identity>>>,
+    >,
 >;
 
 /// A handler wrapped in the default layers.
-pub type DefaultHandler<H> = Logging<Metrics<WithErrorSource<CatchPanic<H>>>>;
+pub type DefaultHandler<H> = Logging<Metrics<WithErrorSource<CatchPanic<WithOutgoingContext<H>>>>>;
 
 /// Composes layers around a [`Handler`]; the first layer added is the
 /// outermost.
@@ -240,13 +248,14 @@ impl HandlerBuilder<Identity> {
 
     /// A builder with the SDK's default layers, in the documented
     /// [order](self#order): logging, metrics (in the default Prometheus
-    /// registry), error source, panic recovery.
+    /// registry), error source, panic recovery, outgoing context.
     pub fn with_default_layers() -> HandlerBuilder<DefaultLayers> {
         HandlerBuilder::new()
             .layer(LoggingLayer::new())
             .layer(MetricsLayer::new())
             .layer(ErrorSourceLayer::new())
             .layer(CatchPanicLayer::new())
+            .layer(OutgoingLayer::new())
     }
 }
 
