@@ -315,6 +315,54 @@ impl Error {
     }
 }
 
+/// An I/O error is a plugin error; a timeout or a failed connection among
+/// them is attributed downstream when the response is built (see
+/// [`Error::guess_status`]).
+impl From<io::Error> for Error {
+    fn from(error: io::Error) -> Self {
+        Error::new(error)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(source: serde_json::Error) -> Self {
+        Error::json("JSON", source)
+    }
+}
+
+impl From<http::Error> for Error {
+    fn from(error: http::Error) -> Self {
+        Error::new(error)
+    }
+}
+
+impl Error {
+    /// The HTTP status this error answers a resource call with: 400 for
+    /// input that does not parse or is invalid, 501 for an endpoint the
+    /// plugin lacks, otherwise [`guess_status`](Self::guess_status).
+    pub fn http_status(&self) -> Status {
+        match self {
+            Error::InvalidField { .. }
+            | Error::MissingField(_)
+            | Error::Json { .. }
+            | Error::SecureJson { .. } => Status::BAD_REQUEST,
+            Error::Unimplemented(_) => Status::NOT_IMPLEMENTED,
+            _ => self.guess_status(),
+        }
+    }
+}
+
+/// An axum handler (a resource route) can return the SDK's error: it
+/// answers with [`Error::http_status`] and the error's message as plain
+/// text.
+#[cfg(feature = "axum")]
+impl axum_core::response::IntoResponse for Error {
+    fn into_response(self) -> axum_core::response::Response {
+        let status = http::StatusCode::from(self.http_status());
+        (status, self.to_string()).into_response()
+    }
+}
+
 fn is_timeout(kind: io::ErrorKind) -> bool {
     matches!(kind, io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock)
 }
@@ -396,5 +444,43 @@ mod tests {
         assert!(ErrorSource::from_wire("elsewhere").is_err());
         assert_eq!(ErrorSource::from_http_status(404), ErrorSource::Downstream);
         assert_eq!(ErrorSource::from_http_status(413), ErrorSource::Plugin);
+    }
+
+    /// `?` works on the errors plugin code meets most, and each keeps what
+    /// the SDK reads from it.
+    #[test]
+    fn common_errors_convert_with_question_mark() {
+        fn read() -> Result<(), Error> {
+            Err(io::Error::from(io::ErrorKind::ConnectionRefused))?
+        }
+        fn parse() -> Result<u32, Error> {
+            Ok(serde_json::from_str::<u32>("nope")?)
+        }
+        fn build() -> Result<http::Request<()>, Error> {
+            Ok(http::Request::builder().uri("bad uri").body(())?)
+        }
+        assert_eq!(read().unwrap_err().guess_status(), Status::BAD_GATEWAY);
+        let parsed = parse().unwrap_err();
+        assert!(matches!(parsed, Error::Json { what: "JSON", .. }));
+        assert_eq!(parsed.http_status(), Status::BAD_REQUEST);
+        assert_eq!(
+            build().unwrap_err().http_status(),
+            Status::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            Error::Unimplemented(Endpoint::CallResource).http_status(),
+            Status::NOT_IMPLEMENTED
+        );
+    }
+
+    #[cfg(feature = "axum")]
+    #[test]
+    fn errors_are_axum_responses() {
+        use axum_core::response::IntoResponse;
+
+        let response = Error::MissingField("name").into_response();
+        assert_eq!(response.status(), http::StatusCode::BAD_REQUEST);
+        let response = Error::downstream(io::Error::from(io::ErrorKind::TimedOut)).into_response();
+        assert_eq!(response.status(), http::StatusCode::GATEWAY_TIMEOUT);
     }
 }
