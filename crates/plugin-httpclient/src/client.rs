@@ -124,16 +124,84 @@ impl HttpClientBuilder {
     }
 
     /// Builds the client. Fails on invalid TLS material, duplicate
-    /// middleware names, or a secure SOCKS proxy this build cannot use.
+    /// middleware names, or options this build cannot honour (a secure SOCKS
+    /// proxy, SigV4 or OAuth2 without their features, SigV4 settings that
+    /// cannot sign).
+    ///
+    /// With [`HttpClientOptions::oauth2`] it adds the
+    /// [`OAUTH2`](crate::middleware::OAUTH2) middleware just inside
+    /// [`BASIC_AUTH`](crate::middleware::BASIC_AUTH) (outermost without it); with
+    /// [`HttpClientOptions::sigv4`] the [`SIGV4`](crate::middleware::SIGV4)
+    /// middleware innermost; each unless the stack has one of that name.
     pub fn build(self) -> Result<HttpClient, Error> {
-        let transport = Transport::new(&self.options)?;
+        let Self {
+            options,
+            mut middleware,
+        } = self;
+        let transport = Transport::new(&options)?;
         let timed = RequestTimeout {
             inner: transport,
-            after: self.options.timeouts.request,
+            after: options.timeouts.request,
         };
-        let service = self.middleware.wrap(BoxCloneSyncService::new(timed))?;
+        let transport = BoxCloneSyncService::new(timed);
+        add_auth_middleware(&options, &mut middleware, &transport)?;
+        let service = middleware.wrap(transport)?;
         Ok(HttpClient { service })
     }
+}
+
+/// The authentication middleware the options ask for; see
+/// [`HttpClientBuilder::build`].
+#[cfg_attr(not(feature = "oauth2"), allow(unused_variables))]
+fn add_auth_middleware(
+    options: &HttpClientOptions,
+    middleware: &mut MiddlewareStack,
+    transport: &HttpService,
+) -> Result<(), Error> {
+    use crate::middleware::{BASIC_AUTH, OAUTH2, SIGV4};
+
+    if let Some(credentials) = &options.oauth2
+        && !middleware.contains(OAUTH2)
+    {
+        #[cfg(feature = "oauth2")]
+        {
+            let layer = crate::middleware::Middleware::new(
+                OAUTH2,
+                crate::middleware::oauth2::OAuth2Layer::new(credentials.clone(), transport.clone()),
+            );
+            if middleware.contains(BASIC_AUTH) {
+                middleware.insert_after(BASIC_AUTH, layer)?;
+            } else {
+                middleware.push_outermost(layer);
+            }
+        }
+        #[cfg(not(feature = "oauth2"))]
+        {
+            let _ = (credentials, BASIC_AUTH);
+            return Err(Error::invalid_setting(
+                "oauth2",
+                "this plugin was built without OAuth2 support (feature `oauth2` of plugin-httpclient)",
+            ));
+        }
+    }
+    if let Some(sigv4) = &options.sigv4
+        && !middleware.contains(SIGV4)
+    {
+        #[cfg(feature = "sigv4")]
+        middleware.push(crate::middleware::Middleware::new(
+            SIGV4,
+            crate::middleware::sigv4::SigV4Layer::new(sigv4)?,
+        ));
+        #[cfg(not(feature = "sigv4"))]
+        {
+            let _ = sigv4;
+            return Err(Error::invalid_setting(
+                "sigV4Auth",
+                "this plugin was built without SigV4 support (feature `sigv4` of plugin-httpclient)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The innermost service: sends requests over pooled connections.

@@ -124,6 +124,16 @@ pub enum Error {
         source: BoxError,
     },
 
+    /// Fetching an OAuth 2.0 client-credentials token failed.
+    #[error("OAuth2 token request to {token_url} failed: {reason}")]
+    OAuth2Token {
+        /// The token endpoint.
+        token_url: String,
+        /// The status and error code, or the transport failure. Never
+        /// contains a credential.
+        reason: String,
+    },
+
     /// An error marked as caused by the downstream service; see
     /// [`Error::error_source`].
     #[error(transparent)]
@@ -182,7 +192,8 @@ impl Error {
             Self::InvalidSetting { .. }
             | Self::MiddlewareStack(_)
             | Self::InvalidRequest(_)
-            | Self::ResponseTooLarge { .. } => false,
+            | Self::ResponseTooLarge { .. }
+            | Self::OAuth2Token { .. } => false,
         }
     }
 

@@ -62,6 +62,7 @@
 //! | `tlsAuth`, `tlsAuthWithCACert`, `tlsSkipVerify`, `serverName` (`tlsCACert`, `tlsClientCert`, `tlsClientKey`) | [`TlsOptions`] |
 //! | `httpHeaderName1..N` (`httpHeaderValue1..N`) | [`HttpClientOptions::headers`] |
 //! | `enableSecureSocksProxy`, `secureSocksProxyUsername`, `timeout`, `keepAlive` (`secureSocksProxyPassword`) | [`SecureSocksProxyOptions`] |
+//! | `sigV4Auth`, `sigV4AuthType`, `sigV4Region`, `sigV4AssumeRoleArn`, `sigV4ExternalId`, `sigV4Profile` (`sigV4AccessKey`, `sigV4SecretKey`, `sigV4SessionToken`) | [`HttpClientOptions::sigv4`] |
 //! | `keepCookies`, `oauthPassThru` | [`HttpClientOptions::keep_cookies`], [`HttpClientOptions::oauth_pass_through`] |
 //! | Grafana config `GF_RESPONSE_LIMIT`, toggle `pluginsForceTls13` | [`HttpClientOptions::response_limit`], [`TlsOptions`] |
 //!
@@ -95,6 +96,8 @@
 //! | feature | enables |
 //! |---|---|
 //! | `secure-socks-proxy` | Dialing through Grafana's secure SOCKS5 proxy (private data source connect) when the settings enable it, and `SecureSocksDialer` / `SecureSocksProxyTransport::tls_client_config` for other clients (SQL, gRPC, Redis) to dial through it. Without it, such settings make [`HttpClient::new`] fail with a clear error. |
+//! | `sigv4` | AWS Signature Version 4 signing from `sigV4Auth` settings (static keys; the plugin sets [`SigV4Options::service`]): `middleware::sigv4`. Without it, such settings make [`HttpClient::new`] fail. |
+//! | `oauth2` | OAuth 2.0 client-credentials tokens ([`HttpClientOptions::oauth2`]), fetched once and cached until they expire: `middleware::oauth2`. |
 //! | `otel` | Requests carry their span's OpenTelemetry context (`traceparent`, or what `GF_INSTANCE_OTLP_PROPAGATION` selects) through the global propagator: `middleware::tracing::OtelPropagator`, the tracing middleware's default. |
 //! | `reqwest` | `HttpClientOptions::build_reqwest_client`: a `reqwest::Client` (rustls, ring) with the same timeouts, TLS, proxy, basic auth, custom headers and user agent, but none of the middleware. |
 //!
@@ -123,8 +126,8 @@ pub use error::{BoxError, Error, ErrorSource, TimeoutKind};
 pub use extensions::{Endpoint, ForwardedHeaders, GrafanaUserAgent, ResponseLimit};
 pub use middleware::{HttpService, Middleware, MiddlewareStack};
 pub use options::{
-    BasicAuth, DataSourceLabels, HttpClientOptions, PluginInfo, Secret, Timeouts, TlsOptions,
-    TlsVersion,
+    BasicAuth, DataSourceLabels, HttpClientOptions, OAuth2AuthStyle, OAuth2ClientCredentials,
+    PluginInfo, Secret, SigV4Options, Timeouts, TlsOptions, TlsVersion,
 };
 pub use proxy::{ProxyOptions, SecureSocksProxyOptions, SecureSocksProxyTransport};
 pub use settings::{DataSourceSettings, FORCE_TLS13_TOGGLE};

@@ -101,6 +101,11 @@ pub struct HttpClientOptions {
     /// The data source URL. Informational: the client does not prefix
     /// request URIs with it.
     pub url: Option<String>,
+    /// AWS SigV4 signing (jsonData `sigV4Auth`); needs feature `sigv4`.
+    pub sigv4: Option<SigV4Options>,
+    /// OAuth 2.0 client-credentials tokens; needs feature `oauth2`. Not read
+    /// from settings: Grafana has no standard keys for it.
+    pub oauth2: Option<OAuth2ClientCredentials>,
 }
 
 impl Default for HttpClientOptions {
@@ -119,6 +124,8 @@ impl Default for HttpClientOptions {
             oauth_pass_through: false,
             response_limit: None,
             url: None,
+            sigv4: None,
+            oauth2: None,
         }
     }
 }
@@ -236,6 +243,107 @@ pub struct TlsOptions {
     pub min_version: Option<TlsVersion>,
     /// The highest TLS version to offer; `None` is TLS 1.3.
     pub max_version: Option<TlsVersion>,
+}
+
+/// AWS Signature Version 4 settings, as Grafana stores them
+/// (`backend/http_settings.go`, `httpclient.SigV4Config`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SigV4Options {
+    /// How credentials are found (jsonData `sigV4AuthType`); only `keys`
+    /// (or empty) can sign.
+    pub auth_type: String,
+    /// The AWS region (jsonData `sigV4Region`).
+    pub region: String,
+    /// The AWS service name signed for, e.g. `aps` or `es`. Not a setting:
+    /// the plugin sets it, as in Go.
+    pub service: String,
+    /// The access key ID (secure `sigV4AccessKey`).
+    pub access_key: String,
+    /// The secret access key (secure `sigV4SecretKey`).
+    pub secret_key: Secret,
+    /// A session token for temporary credentials (secure
+    /// `sigV4SessionToken`).
+    pub session_token: Option<Secret>,
+    /// A role to assume (jsonData `sigV4AssumeRoleArn`); not supported.
+    pub assume_role_arn: String,
+    /// The external ID for assuming a role (jsonData `sigV4ExternalId`).
+    pub external_id: String,
+    /// A shared-credentials profile (jsonData `sigV4Profile`).
+    pub profile: String,
+}
+
+impl SigV4Options {
+    /// Signing with static keys for `service` in `region`.
+    pub fn with_keys(
+        region: impl Into<String>,
+        service: impl Into<String>,
+        access_key: impl Into<String>,
+        secret_key: impl Into<Secret>,
+    ) -> Self {
+        Self {
+            auth_type: "keys".to_owned(),
+            region: region.into(),
+            service: service.into(),
+            access_key: access_key.into(),
+            secret_key: secret_key.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// How the client authenticates at the OAuth 2.0 token endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OAuth2AuthStyle {
+    /// HTTP Basic with the client ID and secret (`client_secret_basic`).
+    #[default]
+    Header,
+    /// `client_id` and `client_secret` in the form body
+    /// (`client_secret_post`).
+    Params,
+}
+
+/// OAuth 2.0 client credentials (RFC 6749 §4.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OAuth2ClientCredentials {
+    /// The token endpoint URL.
+    pub token_url: String,
+    /// The client ID.
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: Secret,
+    /// Scopes requested, sent space-separated.
+    pub scopes: Vec<String>,
+    /// Extra form parameters for the token request (e.g. `audience`).
+    pub endpoint_params: Vec<(String, String)>,
+    /// How the client authenticates.
+    pub auth_style: OAuth2AuthStyle,
+}
+
+impl OAuth2ClientCredentials {
+    /// Credentials for `token_url`, authenticating with HTTP Basic.
+    pub fn new(
+        token_url: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+    ) -> Self {
+        Self {
+            token_url: token_url.into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            scopes: Vec::new(),
+            endpoint_params: Vec::new(),
+            auth_style: OAuth2AuthStyle::default(),
+        }
+    }
+
+    /// Requests `scopes`.
+    pub fn with_scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 /// Identifies the data source in spans, metrics and logs.

@@ -18,7 +18,8 @@ use plugin_backend::{GrafanaConfig, config::keys};
 use crate::{
     error::Error,
     options::{
-        BasicAuth, DataSourceLabels, HttpClientOptions, PluginInfo, Secret, TlsOptions, TlsVersion,
+        BasicAuth, DataSourceLabels, HttpClientOptions, PluginInfo, Secret, SigV4Options,
+        TlsOptions, TlsVersion,
     },
     proxy::{SecureSocksProxyOptions, SecureSocksProxyTransport},
 };
@@ -135,6 +136,7 @@ impl HttpClientOptions {
         options.tls = tls_options(&reader)?;
         options.headers = custom_headers(&reader)?;
 
+        options.sigv4 = sigv4(&reader)?;
         options.keep_cookies = Some(reader.string_list("keepCookies")?);
         options.oauth_pass_through = reader.bool("oauthPassThru")?;
 
@@ -178,6 +180,28 @@ fn basic_auth(
         )));
     }
     Ok(None)
+}
+
+/// `backend/http_settings.go`: read only with `sigV4Auth` on.
+fn sigv4(reader: &JsonData<'_>) -> Result<Option<SigV4Options>, Error> {
+    if !reader.bool("sigV4Auth")? {
+        return Ok(None);
+    }
+    let string = |key| reader.string(key).map(Option::unwrap_or_default);
+    Ok(Some(SigV4Options {
+        auth_type: string("sigV4AuthType")?,
+        region: string("sigV4Region")?,
+        service: String::new(),
+        access_key: reader
+            .secret("sigV4AccessKey")
+            .map(|key| key.expose().to_owned())
+            .unwrap_or_default(),
+        secret_key: reader.secret("sigV4SecretKey").unwrap_or_default(),
+        session_token: reader.secret("sigV4SessionToken"),
+        assume_role_arn: string("sigV4AssumeRoleArn")?,
+        external_id: string("sigV4ExternalId")?,
+        profile: string("sigV4Profile")?,
+    }))
 }
 
 fn read_timeouts(reader: &JsonData<'_>, options: &mut HttpClientOptions) -> Result<(), Error> {

@@ -14,6 +14,12 @@
 //! | [`ERROR_SOURCE`] | [`error_source::ErrorSourceLayer`] |
 //! | [`RESPONSE_LIMIT`] | [`response_limit::ResponseLimitLayer`] |
 //!
+//! [`HttpClientBuilder::build`](crate::HttpClientBuilder::build) adds two
+//! more when the options ask for them and the stack has none of that name:
+//! [`OAUTH2`] (`oauth2::OAuth2Layer`, feature `oauth2`) just inside
+//! [`BASIC_AUTH`], and [`SIGV4`] (`sigv4::SigV4Layer`, feature `sigv4`)
+//! innermost, so the signature covers the request as sent.
+//!
 //! Below the stack, the client applies the request timeout and sends the
 //! request. Every layer works on `Request<Body>` → `Response<Body>` with
 //! this crate's [`Error`], so plugins can add their own with
@@ -24,7 +30,13 @@ pub mod custom_headers;
 pub mod error_source;
 pub mod forward_headers;
 pub mod metrics;
+#[cfg(feature = "oauth2")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oauth2")))]
+pub mod oauth2;
 pub mod response_limit;
+#[cfg(feature = "sigv4")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sigv4")))]
+pub mod sigv4;
 pub mod tracing;
 pub mod user_agent;
 
@@ -54,6 +66,10 @@ pub const FORWARD_HTTP_HEADERS: &str = "ForwardHTTPHeaders";
 pub const ERROR_SOURCE: &str = "ErrorSource";
 /// Name of the response limit middleware.
 pub const RESPONSE_LIMIT: &str = "response-limit";
+/// Name of the OAuth 2.0 client-credentials middleware.
+pub const OAUTH2: &str = "OAuth2";
+/// Name of the AWS SigV4 signing middleware (Grafana's `sigv4` middleware).
+pub const SIGV4: &str = "SigV4";
 
 /// The type-erased service every middleware wraps and returns.
 pub type HttpService = BoxCloneSyncService<Request<Body>, Response<Body>, Error>;
