@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use plugin_backend::{DataSourceInstanceSettings, Handler, PluginContext};
-use plugin_instancemgmt::{DataSourceInstanceProvider, InstanceManagedHandler, InstanceManager};
+use plugin_instancemgmt::DataSourceInstanceProvider;
 
 use crate::error::Error;
 use crate::manage::ManageOptions;
@@ -60,8 +60,18 @@ where
     Fut: Future<Output = Result<I, plugin_backend::Error>> + Send + 'static,
     I: Handler + 'static,
 {
-    let process_handler = options.process_handler.clone();
-    let manager = InstanceManager::new(DataSourceInstanceProvider::new(factory));
-    let handler = InstanceManagedHandler::new(manager).with_process_handler(process_handler);
-    crate::manage::manage(plugin_id, handler, options).await
+    crate::manage::manage(plugin_id, handler(factory, &options), options).await
+}
+
+/// The handler [`manage`] serves, built from the same `factory` and
+/// `options`: instance management and the SDK's default middleware. Hand it
+/// to an in-process test harness (plugin-testkit's) to test the plugin
+/// exactly as it runs, without a process.
+pub fn handler<F, Fut, I>(factory: F, options: &ManageOptions) -> impl Handler + 'static
+where
+    F: Fn(Arc<DataSourceInstanceSettings>, PluginContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<I, plugin_backend::Error>> + Send + 'static,
+    I: Handler + 'static,
+{
+    crate::manage::managed_handler(DataSourceInstanceProvider::new(factory), options)
 }

@@ -12,6 +12,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use plugin_backend::{Handler, Plugin};
+use plugin_instancemgmt::{InstanceManagedHandler, InstanceManager, InstanceProvider};
 
 use crate::buildinfo::{BuildInfo, Flags};
 use crate::error::Error;
@@ -348,17 +349,26 @@ impl fmt::Debug for ManageOptions {
     }
 }
 
-/// Wraps an instance-managed handler in the SDK's default middleware and
-/// serves it; boxed for the reason given in [`serve`], once for both
-/// `datasource::manage` and `app::manage`.
+/// The handler `datasource::manage` and `app::manage` serve: instances of
+/// `provider` under instance management, the process-wide endpoints
+/// answered by the options' process handler, all in the SDK's default
+/// middleware.
+pub(crate) fn managed_handler<P>(provider: P, options: &ManageOptions) -> impl Handler + 'static
+where
+    P: InstanceProvider,
+    P::Instance: Handler,
+{
+    let handler = InstanceManagedHandler::new(InstanceManager::new(provider))
+        .with_process_handler(options.process_handler.clone());
+    crate::middleware::with_default_middleware(handler)
+}
+
+/// Serves a [`managed_handler`]; boxed for the reason given in [`serve`],
+/// once for both `datasource::manage` and `app::manage`.
 pub(crate) fn manage<H: Handler + 'static>(
     plugin_id: &str,
     handler: H,
     options: ManageOptions,
 ) -> Pin<Box<impl Future<Output = Result<(), Error>>>> {
-    Box::pin(serve_process(
-        plugin_id,
-        crate::middleware::with_default_middleware(handler),
-        options.serve,
-    ))
+    Box::pin(serve_process(plugin_id, handler, options.serve))
 }

@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use http::{HeaderValue, Method, StatusCode, header};
-use plugin_backend::middleware::HandlerBuilder;
 use plugin_backend::{
     CallResourceHandler, CallResourceRequest, CallResourceResponse, CallResourceResponseSender,
     CheckHealthHandler, CheckHealthRequest, CheckHealthResult, DataQuery, DataResponse,
@@ -17,7 +16,6 @@ use plugin_backend::{
     QueryDataRequest, QueryDataResponse,
 };
 use plugin_data::{Field, Frame};
-use plugin_instancemgmt::{DataSourceInstanceProvider, InstanceManagedHandler, InstanceManager};
 use plugin_serve::ServeOptions;
 use plugin_testkit::{Error, InProcessPlugin};
 
@@ -160,8 +158,10 @@ async fn resource_calls_collect_every_message() {
     plugin.shutdown().await.unwrap();
 }
 
+/// `plugin_serve::datasource::handler` is what `datasource::manage` serves:
+/// instance management behind the default middleware, here in process.
 #[tokio::test]
-async fn instance_managed_handlers_behind_middleware_answer_per_data_source() {
+async fn the_handler_manage_serves_answers_per_data_source() {
     let created = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let factory = {
         let created = Arc::clone(&created);
@@ -171,9 +171,7 @@ async fn instance_managed_handlers_behind_middleware_answer_per_data_source() {
             async move { Ok(Plugin::new().with_check_health(Instance { url })) }
         }
     };
-    let handler = HandlerBuilder::with_default_layers().handler(InstanceManagedHandler::new(
-        InstanceManager::new(DataSourceInstanceProvider::new(factory)),
-    ));
+    let handler = plugin_serve::datasource::handler(factory, &plugin_serve::ManageOptions::new());
     let plugin = InProcessPlugin::start(handler).await.unwrap();
     let client = plugin.client();
 
