@@ -403,8 +403,22 @@ mod tests {
             client_key: Some(Secret::new("-----BEGIN PRIVATE KEY-----abc")),
             ..TlsOptions::default()
         };
-        let text = format!("{auth:?} {tls:?}");
-        assert!(!text.contains("hunter2"), "{text}");
+        let mut sigv4 = SigV4Options::with_keys("us-east-1", "es", "AKID", "aws-secret");
+        sigv4.session_token = Some(Secret::new("aws-session"));
+        let options = HttpClientOptions {
+            sigv4: Some(sigv4),
+            oauth2: Some(OAuth2ClientCredentials::new(
+                "https://idp/token",
+                "id",
+                "client-secret",
+            )),
+            ..HttpClientOptions::default()
+        };
+        let text = format!("{auth:?} {tls:?} {options:?}");
+        for secret in ["hunter2", "aws-secret", "aws-session", "client-secret"] {
+            assert!(!text.contains(secret), "{secret}: {text}");
+        }
+        assert!(text.contains("AKID") && text.contains("https://idp/token"));
         assert!(!text.contains("BEGIN PRIVATE KEY"), "{text}");
         assert!(text.contains("admin"));
         assert_eq!(auth.password.expose(), "hunter2");

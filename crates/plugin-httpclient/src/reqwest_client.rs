@@ -19,14 +19,25 @@ impl HttpClientOptions {
     /// the user agent as default headers. Not applied: the middleware
     /// (tracing, metrics, error source, response limit, header forwarding).
     ///
-    /// Fails if the options enable the secure SOCKS proxy, since requests
-    /// would otherwise bypass it.
+    /// Fails if the options enable the secure SOCKS proxy, SigV4 or OAuth2,
+    /// since requests would otherwise bypass the proxy or go out
+    /// unauthenticated.
     pub fn build_reqwest_client(&self) -> Result<reqwest::Client, Error> {
-        if self.secure_socks_proxy.is_some() {
-            return Err(Error::invalid_setting(
+        for (key, enabled, what) in [
+            (
                 "enableSecureSocksProxy",
-                "the reqwest client cannot use the secure SOCKS proxy; use HttpClient",
-            ));
+                self.secure_socks_proxy.is_some(),
+                "the secure SOCKS proxy",
+            ),
+            ("sigV4Auth", self.sigv4.is_some(), "SigV4 signing"),
+            ("oauth2", self.oauth2.is_some(), "OAuth2 tokens"),
+        ] {
+            if enabled {
+                return Err(Error::invalid_setting(
+                    key,
+                    format!("the reqwest client cannot apply {what}; use HttpClient"),
+                ));
+            }
         }
         let tls = match &self.tls {
             Some(tls) => crate::tls::client_config(tls)?,
