@@ -44,7 +44,10 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::GrafanaConfig;
 use crate::context::PluginContext;
+use crate::data::QueryDataRequest;
+use crate::diagnostics::CheckHealthRequest;
 use crate::headers::ForwardHttpHeaders;
+use crate::resource::CallResourceRequest;
 use crate::rpc::Endpoint;
 use crate::useragent::UserAgent;
 
@@ -83,7 +86,9 @@ tokio::task_local! {
 ///
 /// Build one per handler call with [`OutgoingContext::new`] and, for
 /// requests that carry HTTP headers, [`with_forwarded_headers`] or
-/// [`with_resource_headers`]; then run the call inside [`scope`].
+/// [`with_resource_headers`] — or with `From` for the three requests whose
+/// headers the Go SDK forwards (`QueryData`, `CheckHealth`,
+/// `CallResource`) — then run the call inside [`scope`].
 ///
 /// `Debug` shows header names only, never their values.
 ///
@@ -193,6 +198,29 @@ impl OutgoingContext {
     }
 }
 
+/// The context of a `QueryData` call, with its forwarded headers
+/// (`backend/http_headers.go`, `backend/alert_forwarder_middleware.go`).
+impl From<&QueryDataRequest> for OutgoingContext {
+    fn from(request: &QueryDataRequest) -> Self {
+        Self::new(Endpoint::QueryData, &request.plugin_context).with_forwarded_headers(request)
+    }
+}
+
+/// The context of a `CheckHealth` call, with its forwarded headers.
+impl From<&CheckHealthRequest> for OutgoingContext {
+    fn from(request: &CheckHealthRequest) -> Self {
+        Self::new(Endpoint::CheckHealth, &request.plugin_context).with_forwarded_headers(request)
+    }
+}
+
+/// The context of a `CallResource` call, with its forwarded headers.
+impl From<&CallResourceRequest> for OutgoingContext {
+    fn from(request: &CallResourceRequest) -> Self {
+        Self::new(Endpoint::CallResource, &request.plugin_context)
+            .with_resource_headers(&request.headers)
+    }
+}
+
 impl fmt::Debug for OutgoingContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OutgoingContext")
@@ -244,7 +272,6 @@ fn forwardable(mut headers: HeaderMap) -> HeaderMap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{CheckHealthRequest, QueryDataRequest};
 
     fn query_request() -> QueryDataRequest {
         let mut request = QueryDataRequest::new(PluginContext::new("test-datasource"), vec![]);
@@ -299,6 +326,22 @@ mod tests {
         assert!(!context.forwarded_headers().contains_key("content-length"));
         assert!(!context.forwarded_headers().contains_key("connection"));
         assert_eq!(context.from_alert().unwrap(), "true");
+    }
+
+    #[test]
+    fn from_requests_takes_endpoint_and_headers() {
+        let context = OutgoingContext::from(&query_request());
+        assert_eq!(context.endpoint(), Some(Endpoint::QueryData));
+        assert_eq!(context.forwarded_headers()["x-rule-uid"], "rule-1");
+        let mut resource = CallResourceRequest::default();
+        resource
+            .headers
+            .insert("x-custom", HeaderValue::from_static("1"));
+        let context = OutgoingContext::from(&resource);
+        assert_eq!(context.endpoint(), Some(Endpoint::CallResource));
+        assert_eq!(context.forwarded_headers()["x-custom"], "1");
+        let health = OutgoingContext::from(&CheckHealthRequest::default());
+        assert_eq!(health.endpoint(), Some(Endpoint::CheckHealth));
     }
 
     #[test]
