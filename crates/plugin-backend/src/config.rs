@@ -180,13 +180,16 @@ impl GrafanaConfig {
     }
 
     /// The maximum size in bytes of a downstream response body
-    /// (`GF_RESPONSE_LIMIT`); `None` when unset or `0` (no limit).
+    /// (`GF_RESPONSE_LIMIT`); `None` when unset, `0` or negative (no limit:
+    /// Go reads an `int64` and limits only when it is above zero,
+    /// config/grafana_cfg.go and backend/httpclient/response_limit_middleware.go).
+    /// A value that is not a number is an error.
     pub fn response_limit(&self) -> Result<Option<u64>, Error> {
         if self.get(keys::RESPONSE_LIMIT).is_none() {
             return Ok(None);
         }
-        let limit: u64 = self.parse(keys::RESPONSE_LIMIT)?;
-        Ok((limit > 0).then_some(limit))
+        let limit: i64 = self.parse(keys::RESPONSE_LIMIT)?;
+        Ok(u64::try_from(limit).ok().filter(|&limit| limit > 0))
     }
 
     /// The client secret of the plugin's service account
@@ -422,10 +425,18 @@ mod tests {
     }
 
     #[test]
+    fn a_response_limit_of_zero_or_less_is_no_limit() {
+        for unlimited in ["0", "-1"] {
+            let cfg = config(&[(keys::RESPONSE_LIMIT, unlimited)]);
+            assert_eq!(cfg.response_limit().unwrap(), None, "{unlimited}");
+        }
+    }
+
+    #[test]
     fn malformed_values_are_errors() {
         let cfg = config(&[
             (keys::CONCURRENT_QUERY_COUNT, "many"),
-            (keys::RESPONSE_LIMIT, "-1"),
+            (keys::RESPONSE_LIMIT, "lots"),
         ]);
         assert!(matches!(
             cfg.concurrent_query_count(),

@@ -55,8 +55,9 @@ pub struct DataSourceInstanceSettings {
     pub id: i64,
     /// The unique identifier of the data source instance.
     pub uid: String,
-    /// The plugin id of the data source (the request's plugin id).
-    pub type_: String,
+    /// The data source's type: the ID of its plugin, which is the
+    /// request's plugin ID (the Go SDK's `Type`).
+    pub plugin_id: String,
     /// The configured name.
     pub name: String,
     /// The configured URL.
@@ -84,7 +85,7 @@ impl Default for DataSourceInstanceSettings {
         DataSourceInstanceSettings {
             id: 0,
             uid: String::new(),
-            type_: String::new(),
+            plugin_id: String::new(),
             name: String::new(),
             url: String::new(),
             user: String::new(),

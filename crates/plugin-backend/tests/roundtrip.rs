@@ -122,7 +122,7 @@ fn context_messages_round_trip() {
     let message = full_data_source_settings();
     let settings =
         DataSourceInstanceSettings::try_from_proto(message.clone(), "acme-datasource").unwrap();
-    assert_eq!(settings.type_, "acme-datasource");
+    assert_eq!(settings.plugin_id, "acme-datasource");
     assert_eq!(
         pluginv2::DataSourceInstanceSettings::from(settings),
         message

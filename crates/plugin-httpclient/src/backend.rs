@@ -58,7 +58,7 @@ fn from_backend(
         user: &settings.user,
         uid: &settings.uid,
         name: &settings.name,
-        plugin_id: &settings.type_,
+        plugin_id: &settings.plugin_id,
         plugin_version,
         grafana_config: context.map(|context| &context.grafana_config),
     };
@@ -102,7 +102,7 @@ mod tests {
         let mut settings = DataSourceInstanceSettings::default();
         settings.uid = "uid-1".into();
         settings.name = "DS".into();
-        settings.type_ = "grafana-test-datasource".into();
+        settings.plugin_id = "grafana-test-datasource".into();
         settings.basic_auth_enabled = true;
         settings.basic_auth_user = "admin".into();
         settings.json_data =

@@ -4,8 +4,6 @@ use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use plugin_backend::BoxError;
-
 /// Why serving a plugin failed.
 ///
 /// Errors inside a request never end up here: they become a gRPC status or
@@ -63,14 +61,6 @@ pub enum Error {
         /// Where the search started.
         dir: PathBuf,
     },
-
-    /// Tracing could not be set up (feature `otel`).
-    #[error("cannot set up tracing: {0}")]
-    Tracing(#[source] BoxError),
-
-    /// The profiling endpoint could not be started (feature `pprof`).
-    #[error("cannot start the profiler: {0}")]
-    Profiling(#[source] BoxError),
 }
 
 impl Error {

@@ -79,14 +79,6 @@ pub enum Error {
     /// The query asks for something this crate does not do (the `multi` format).
     #[error("{0}")]
     Unsupported(String),
-    /// Data source settings are unusable, e.g. a bad row limit.
-    #[error("invalid setting {key}: {reason}")]
-    Setting {
-        /// The jsonData key.
-        key: &'static str,
-        /// What is wrong with it.
-        reason: String,
-    },
 }
 
 impl Error {
@@ -100,8 +92,7 @@ impl Error {
             | Error::Macro(_)
             | Error::Query(_)
             | Error::DuplicateColumn { .. }
-            | Error::Unsupported(_)
-            | Error::Setting { .. } => ErrorSource::Downstream,
+            | Error::Unsupported(_) => ErrorSource::Downstream,
             Error::Conversion { .. }
             | Error::Decode(_)
             | Error::Converter { .. }

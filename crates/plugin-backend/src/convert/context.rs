@@ -43,7 +43,7 @@ impl From<User> for pluginv2::User {
 
 impl DataSourceInstanceSettings {
     /// The settings in a wire message; `plugin_id` becomes
-    /// [`type_`](Self::type_), which the message does not carry.
+    /// [`plugin_id`](Self::plugin_id), which the message does not carry.
     pub fn try_from_proto(
         message: pluginv2::DataSourceInstanceSettings,
         plugin_id: &str,
@@ -51,7 +51,7 @@ impl DataSourceInstanceSettings {
         Ok(DataSourceInstanceSettings {
             id: message.id,
             uid: message.uid,
-            type_: plugin_id.to_owned(),
+            plugin_id: plugin_id.to_owned(),
             name: message.name,
             url: message.url,
             user: message.user,

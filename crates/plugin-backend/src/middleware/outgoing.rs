@@ -9,7 +9,6 @@
 use std::sync::Arc;
 
 use super::{Layered, Middleware, Next};
-use crate::chunked::{ChunkedDataWriter, QueryChunkedDataRequest};
 use crate::data::QueryDataRequest;
 use crate::diagnostics::CheckHealthRequest;
 use crate::error::Error;
@@ -17,7 +16,6 @@ use crate::handler::Handler;
 use crate::outgoing::OutgoingContext;
 use crate::resource::{CallResourceRequest, CallResourceResponseSender};
 use crate::rpc::{Rpc, downcast_ref};
-use crate::stream::{PublishStreamRequest, RunStreamRequest, StreamSender, SubscribeStreamRequest};
 
 /// The outgoing-context [`Middleware`].
 #[derive(Debug, Clone, Default)]
@@ -51,30 +49,20 @@ impl Middleware for OutgoingLayer {
     }
 }
 
-/// The outgoing context of `request`: headers from the requests that carry
-/// them, as the Go SDK selects them for each.
+/// The outgoing context of `request`. Go forwards the incoming headers of
+/// QueryData, CheckHealth and CallResource only (backend/http_headers.go,
+/// backend/alert_forwarder_middleware.go); every call gets the endpoint,
+/// user agent and Grafana configuration (backend/handler_middleware.go).
 fn outgoing_context<E: Rpc>(request: &E::Request) -> OutgoingContext {
-    let context = OutgoingContext::new(E::ENDPOINT, E::plugin_context(request));
     if let Some(request) = downcast_ref::<_, QueryDataRequest>(request) {
-        context.with_forwarded_headers(request)
+        OutgoingContext::from(request)
     } else if let Some(request) = downcast_ref::<_, CheckHealthRequest>(request) {
-        context.with_forwarded_headers(request)
-    } else if let Some((request, _)) =
-        downcast_ref::<_, (QueryChunkedDataRequest, ChunkedDataWriter)>(request)
-    {
-        context.with_forwarded_headers(request)
+        OutgoingContext::from(request)
     } else if let Some((request, _)) =
         downcast_ref::<_, (CallResourceRequest, CallResourceResponseSender)>(request)
     {
-        context.with_resource_headers(&request.headers)
-    } else if let Some(request) = downcast_ref::<_, SubscribeStreamRequest>(request) {
-        context.with_forwarded_headers(request)
-    } else if let Some(request) = downcast_ref::<_, PublishStreamRequest>(request) {
-        context.with_forwarded_headers(request)
-    } else if let Some((request, _)) = downcast_ref::<_, (RunStreamRequest, StreamSender)>(request)
-    {
-        context.with_forwarded_headers(request)
+        OutgoingContext::from(request)
     } else {
-        context
+        OutgoingContext::new(E::ENDPOINT, E::plugin_context(request))
     }
 }
