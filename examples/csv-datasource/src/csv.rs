@@ -34,6 +34,15 @@ impl ColumnType {
             ColumnType::Text => "string",
         }
     }
+
+    /// Whether `value` is a value of this type.
+    fn parses(self, value: &str) -> bool {
+        match self {
+            ColumnType::Time => parse_time(value).is_some(),
+            ColumnType::Number => value.parse::<f64>().is_ok(),
+            ColumnType::Text => true,
+        }
+    }
 }
 
 impl Table {
@@ -88,35 +97,42 @@ impl Table {
         types: &[ColumnType],
         rows: std::ops::Range<usize>,
     ) -> Frame {
-        let rows = &self.rows[rows];
         let fields =
             self.header
                 .iter()
                 .zip(types)
                 .enumerate()
                 .map(|(column, (name, column_type))| {
-                    let cells = rows
-                        .iter()
-                        .map(|row| Some(row[column].as_str()).filter(|v| !v.is_empty()));
-                    let nullable = cells.clone().any(|cell| cell.is_none());
-                    let values: FieldValues = match (column_type, nullable) {
-                        (ColumnType::Time, false) => FieldValues::time_nanos(
-                            cells.flatten().filter_map(parse_time).collect(),
-                        ),
-                        (ColumnType::Time, true) => FieldValues::time_nanos_opt(
-                            cells.map(|c| c.and_then(parse_time)).collect(),
-                        ),
-                        (ColumnType::Number, false) => cells
-                            .flatten()
-                            .filter_map(|v| v.parse::<f64>().ok())
-                            .collect::<Vec<_>>()
-                            .into(),
-                        (ColumnType::Number, true) => cells
-                            .map(|c| c.and_then(|v| v.parse::<f64>().ok()))
-                            .collect::<Vec<_>>()
-                            .into(),
-                        (ColumnType::Text, false) => cells.flatten().collect::<Vec<_>>().into(),
-                        (ColumnType::Text, true) => cells.collect::<Vec<_>>().into(),
+                    fn cell(row: &[String], column: usize) -> Option<&str> {
+                        Some(row[column].as_str()).filter(|v| !v.is_empty())
+                    }
+                    // Nullability is the whole column's, so the frames of a
+                    // replay stream, one row each, all share the first one's
+                    // schema; a value that does not parse is a null.
+                    let nullable = self.rows.iter().any(|row| match cell(row, column) {
+                        None => true,
+                        Some(value) => !column_type.parses(value),
+                    });
+                    let cells = self.rows[rows.clone()].iter().map(|row| cell(row, column));
+                    let values: FieldValues = match column_type {
+                        ColumnType::Time => {
+                            let times = cells.map(|c| c.and_then(parse_time));
+                            if nullable {
+                                FieldValues::time_nanos_opt(times.collect())
+                            } else {
+                                FieldValues::time_nanos(times.flatten().collect())
+                            }
+                        }
+                        ColumnType::Number => {
+                            let numbers = cells.map(|c| c.and_then(|v| v.parse::<f64>().ok()));
+                            if nullable {
+                                numbers.collect::<Vec<_>>().into()
+                            } else {
+                                numbers.flatten().collect::<Vec<_>>().into()
+                            }
+                        }
+                        ColumnType::Text if nullable => cells.collect::<Vec<_>>().into(),
+                        ColumnType::Text => cells.flatten().collect::<Vec<_>>().into(),
                     };
                     Field::new(name.as_str(), values)
                 });
@@ -207,5 +223,46 @@ mod tests {
         assert_eq!(temp.get(0), Some(CellValue::Float64(21.5)));
         assert_eq!(temp.get(1), Some(CellValue::Null));
         assert!(!frame.field("room").unwrap().is_nullable());
+    }
+
+    /// A replay stream sends one row per frame; every frame has the whole
+    /// column's nullability, so a later null is not read as 0 against the
+    /// first frame's schema (Go's `AppendJSONData` does that).
+    #[test]
+    fn one_row_frames_share_the_columns_schema() {
+        let table = Table::parse(
+            "temp,room
+21.5,kitchen
+,hall
+",
+        )
+        .unwrap();
+        let types = table.column_types();
+        let first = table.to_frame("rooms", &types, 0..1);
+        let second = table.to_frame("rooms", &types, 1..2);
+        assert!(first.field("temp").unwrap().is_nullable());
+        assert_eq!(
+            first.field("temp").unwrap().get(0),
+            Some(CellValue::Float64(21.5))
+        );
+        assert_eq!(second.field("temp").unwrap().get(0), Some(CellValue::Null));
+        assert!(!first.field("room").unwrap().is_nullable());
+    }
+
+    /// A value that does not parse as its column's type is a null, never a
+    /// shorter column.
+    #[test]
+    fn unparsable_values_are_nulls() {
+        let table = Table::parse(
+            "temp
+1.5
+warm
+",
+        )
+        .unwrap();
+        let frame = table.to_frame("t", &[ColumnType::Number], 0..2);
+        let temp = frame.field("temp").unwrap();
+        assert_eq!(temp.len(), 2);
+        assert_eq!(temp.get(1), Some(CellValue::Null));
     }
 }
