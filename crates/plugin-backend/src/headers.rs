@@ -55,7 +55,8 @@ pub trait ForwardHttpHeaders {
 
     /// The forwarded HTTP headers: every `http_`-prefixed entry without its
     /// prefix, plus `Authorization`, `X-Id-Token` and `Cookie` in any case.
-    /// Entries that are not valid HTTP headers are left out.
+    /// Entries that are not valid HTTP headers are left out, and so is
+    /// anything past the most an `http::HeaderMap` holds.
     fn http_headers(&self) -> HeaderMap {
         let mut headers = HeaderMap::new();
         for (key, value) in self.header_map() {
@@ -68,7 +69,9 @@ pub trait ForwardHttpHeaders {
                 HeaderName::try_from(name),
                 HeaderValue::try_from(value.as_str()),
             ) {
-                headers.insert(name, value);
+                if headers.try_insert(name, value).is_err() {
+                    break;
+                }
             }
         }
         headers

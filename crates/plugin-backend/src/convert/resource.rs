@@ -9,9 +9,16 @@ use super::required_plugin_context;
 use crate::error::Error;
 use crate::resource::{CallResourceRequest, CallResourceResponse};
 
-/// The header map of a wire header list; invalid names or values are errors.
+/// The header map of a wire header list; invalid names or values, and more
+/// headers than an `http::HeaderMap` holds, are errors.
 fn headers_from_proto(headers: HashMap<String, pluginv2::StringList>) -> Result<HeaderMap, Error> {
-    let mut map = HeaderMap::with_capacity(headers.len());
+    let too_many = |_| {
+        Error::invalid(
+            "resource headers",
+            "more headers than an HTTP request holds",
+        )
+    };
+    let mut map = HeaderMap::try_with_capacity(headers.len()).map_err(too_many)?;
     for (name, values) in headers {
         let name = HeaderName::try_from(name.as_str()).map_err(|_| {
             Error::invalid(
@@ -26,7 +33,7 @@ fn headers_from_proto(headers: HashMap<String, pluginv2::StringList>) -> Result<
                     format!("the value of {name} is not valid"),
                 )
             })?;
-            map.append(name.clone(), value);
+            map.try_append(name.clone(), value).map_err(too_many)?;
         }
     }
     Ok(map)
