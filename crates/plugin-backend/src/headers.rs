@@ -68,10 +68,9 @@ pub trait ForwardHttpHeaders {
             if let (Ok(name), Ok(value)) = (
                 HeaderName::try_from(name),
                 HeaderValue::try_from(value.as_str()),
-            ) {
-                if headers.try_insert(name, value).is_err() {
-                    break;
-                }
+            ) && headers.try_insert(name, value).is_err()
+            {
+                break;
             }
         }
         headers
