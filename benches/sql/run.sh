@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SQL rows to frame, plugin-sql against the Go SDK's sqlutil, in one run (benches/sql/README.md).
+#
+# Builds both runners, then runs them in alternating order (Rust, Go, Go, Rust, Rust, Go, …) so
+# a change in machine load hits both sides alike, and prints a Markdown table of the rounds, the
+# median rows/s of each side and the ratio.
+#
+#   benches/sql/run.sh                       # 3 rounds each, 1,000,000 rows, 5 timed iterations
+#   ROUNDS=4 ROWS=1000000 ITERS=5 benches/sql/run.sh
+set -euo pipefail
+
+ROUNDS=${ROUNDS:-3}
+ROWS=${ROWS:-1000000}
+ITERS=${ITERS:-5}
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "building plugin-sql (release) and go-sqlutil ..." >&2
+(cd "$root" && cargo build --quiet --release -p plugin-sql --example sql_rows)
+rust_bin="$root/target/release/examples/sql_rows"
+(cd "$root/benches/sql/go-sqlutil" && go build -o "$work/go-sqlutil" .)
+go_bin="$work/go-sqlutil"
+
+run_one() { # impl round
+	local load line
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	case $1 in
+	plugin-sql) line=$("$rust_bin" --rows "$ROWS" --iters "$ITERS") ;;
+	go-sqlutil) line=$("$go_bin" -rows "$ROWS" -iters "$ITERS") ;;
+	esac
+	echo "$line" >&2
+	# The shared one-line format: sql-rows impl=… rows=… iters=… median_ms=… min_ms=… max_ms=… rows_per_s=…
+	echo "$line" | awk -v round="$2" -v load="$load" '{
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		printf "| %s | %s | %s | %s | %s | %s | %s |\n", round, v["impl"], v["median_ms"], v["min_ms"], v["max_ms"], v["rows_per_s"], load
+	}' >>"$work/table"
+	echo "$1 ${line##*rows_per_s=}" >>"$work/rates"
+}
+
+echo "machine: $(nproc) cores; $(uptime)" >&2
+round=0
+for ((pair = 0; pair < ROUNDS; pair++)); do
+	if ((pair % 2 == 0)); then order=(plugin-sql go-sqlutil); else order=(go-sqlutil plugin-sql); fi
+	for impl in "${order[@]}"; do
+		round=$((round + 1))
+		run_one "$impl" "$round"
+	done
+done
+
+echo
+echo "$ROWS rows of (time DATETIME, value REAL, host TEXT), $ITERS timed iterations per round after one warm-up; load = 1-minute load average before the round ($(nproc) cores)."
+echo
+echo "| round | impl | median ms | min ms | max ms | rows/s (median) | load |"
+echo "|---|---|---|---|---|---|---|"
+cat "$work/table"
+echo
+awk '
+	function median(a, n,   i, j, t) {
+		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j > 0 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	$1 == "plugin-sql" { r[++nr] = $2 }
+	$1 == "go-sqlutil" { g[++ng] = $2 }
+	END {
+		mr = median(r, nr); mg = median(g, ng)
+		printf "plugin-sql: %.0f rows/s; go-sqlutil: %.0f rows/s (medians of the rounds); plugin-sql / go-sqlutil = %.2fx\n", mr, mg, mr / mg
+	}' "$work/rates"
+echo "after: $(uptime)"
