@@ -1,0 +1,15 @@
+//! `pluginv2::CallResourceRequest` bytes → plugin-backend's
+//! `CallResourceRequest`: any bytes are an error or a request that survives SDK
+//! → wire → SDK unchanged.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use plugin_fuzz::convert::{check, exercise_context};
+use plugin_proto::pluginv2;
+
+fuzz_target!(|data: &[u8]| {
+    check::<pluginv2::CallResourceRequest, plugin_backend::CallResourceRequest>(data, |request| {
+        exercise_context(&request.plugin_context);
+        let _ = request.headers.get(http::header::CONTENT_TYPE);
+    });
+});

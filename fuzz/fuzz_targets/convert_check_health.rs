@@ -1,0 +1,14 @@
+//! `pluginv2::CheckHealthRequest` bytes → plugin-backend's
+//! `CheckHealthRequest`: any bytes are an error or a request that survives SDK
+//! → wire → SDK unchanged.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use plugin_fuzz::convert::{check, exercise_context};
+use plugin_proto::pluginv2;
+
+fuzz_target!(|data: &[u8]| {
+    check::<pluginv2::CheckHealthRequest, plugin_backend::CheckHealthRequest>(data, |request| {
+        exercise_context(&request.plugin_context);
+    });
+});

@@ -1,0 +1,17 @@
+//! `pluginv2::PublishStreamRequest` bytes → plugin-backend's
+//! `PublishStreamRequest`: any bytes are an error or a request that survives
+//! SDK → wire → SDK unchanged.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use plugin_fuzz::convert::{check, exercise_context};
+use plugin_proto::pluginv2;
+
+fuzz_target!(|data: &[u8]| {
+    check::<pluginv2::PublishStreamRequest, plugin_backend::PublishStreamRequest>(
+        data,
+        |request| {
+            exercise_context(&request.plugin_context);
+        },
+    );
+});

@@ -1,0 +1,18 @@
+//! `pluginv2::QueryChunkedDataRequest` bytes → plugin-backend's
+//! `QueryChunkedDataRequest`: any bytes are an error or a request that survives
+//! SDK → wire → SDK unchanged.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use plugin_fuzz::convert::{check, exercise_context};
+use plugin_proto::pluginv2;
+
+fuzz_target!(|data: &[u8]| {
+    check::<pluginv2::QueryChunkedDataRequest, plugin_backend::QueryChunkedDataRequest>(
+        data,
+        |request| {
+            exercise_context(&request.plugin_context);
+            plugin_fuzz::convert::exercise_queries(&request.queries);
+        },
+    );
+});
