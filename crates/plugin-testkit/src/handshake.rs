@@ -18,7 +18,7 @@
 //! ```
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 /// go-plugin's core protocol version, the only one any host accepts.
@@ -94,11 +94,7 @@ impl Handshake {
         let address = match parts[2] {
             "unix" if !parts[3].is_empty() => PluginAddress::Unix(PathBuf::from(parts[3])),
             "unix" => return Err("empty unix socket path".to_owned()),
-            "tcp" => PluginAddress::Tcp(
-                parts[3]
-                    .parse()
-                    .map_err(|error| format!("invalid tcp address {:?}: {error}", parts[3]))?,
-            ),
+            "tcp" => PluginAddress::Tcp(parse_tcp_address(parts[3])?),
             other => return Err(format!("unknown network {other:?} (expected unix or tcp)")),
         };
         // go-plugin defaults to net/rpc when the field is absent; Grafana allows grpc only.
@@ -138,6 +134,20 @@ impl Handshake {
     }
 }
 
+/// A TCP address as go-plugin's `net.ResolveTCPAddr` takes it, including
+/// the Go SDK's standalone form `:PORT`: Go dials an empty host on the
+/// loopback interface.
+fn parse_tcp_address(text: &str) -> Result<SocketAddr, String> {
+    let invalid = |error: &dyn fmt::Display| format!("invalid tcp address {text:?}: {error}");
+    match text.strip_prefix(':') {
+        Some(port) => port
+            .parse::<u16>()
+            .map(|port| SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+            .map_err(|error| invalid(&error)),
+        None => text.parse().map_err(|error| invalid(&error)),
+    }
+}
+
 fn parse_version(field: &str, what: &str) -> Result<u32, String> {
     field
         .parse()
@@ -167,6 +177,13 @@ mod tests {
             PluginAddress::Tcp("127.0.0.1:10000".parse().unwrap())
         );
 
+        // A locator pointing Grafana at a standalone server (the Go SDK's form).
+        let locator = Handshake::parse("1|2|tcp|:10001|grpc").unwrap();
+        assert_eq!(
+            locator.address,
+            PluginAddress::Tcp("127.0.0.1:10001".parse().unwrap())
+        );
+
         let multiplexed = Handshake::parse("1|2|unix|/s|grpc||true").unwrap();
         assert!(multiplexed.multiplexing);
     }
@@ -180,6 +197,7 @@ mod tests {
         assert!(reason("x|2|unix|/s|grpc|").contains("invalid core protocol version"));
         assert!(reason("1|2|udp|/s|grpc|").contains("unknown network"));
         assert!(reason("1|2|tcp|localhost|grpc|").contains("invalid tcp address"));
+        assert!(reason("1|2|tcp|:http|grpc|").contains("invalid tcp address"));
         assert!(reason("1|2|unix|/s").contains("net/rpc"));
         assert!(reason("1|2|unix|/s|netrpc|").contains("grpc only"));
         assert!(reason(&format!("1|2|unix|/s|grpc|{}", "A".repeat(64))).contains("AutoMTLS"));

@@ -21,7 +21,14 @@
 //!
 //! [`RunningPlugin::shutdown`] stops it as Grafana does: go-plugin's
 //! `GRPCController.Shutdown`, then a kill if the process has not exited
-//! within two seconds.
+//! within two seconds. To watch a plugin stop by other means (a signal, a
+//! `Shutdown` call made through the client while requests are in flight),
+//! send it with [`RunningPlugin::signal`] or the client and wait with
+//! [`RunningPlugin::wait`].
+//!
+//! [`PluginLauncher::spawn`] starts the executable the same way without
+//! waiting for a handshake, for the modes that print none (`-standalone`,
+//! `-buildinfo`) and for plugins that are expected to refuse to start.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -86,6 +93,7 @@ pub struct PluginLauncher {
     start_timeout: Duration,
     current_dir: Option<PathBuf>,
     ping: bool,
+    removed_env: Vec<OsString>,
 }
 
 impl PluginLauncher {
@@ -100,6 +108,7 @@ impl PluginLauncher {
             start_timeout: DEFAULT_START_TIMEOUT,
             current_dir: None,
             ping: true,
+            removed_env: Vec::new(),
         }
     }
 
@@ -112,6 +121,14 @@ impl PluginLauncher {
     /// Sets an environment variable for the plugin.
     pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
         self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Removes an environment variable from the plugin's environment, even
+    /// one the launcher sets itself: without [`MAGIC_COOKIE`], for example,
+    /// a plugin must refuse to run, as go-plugin's `Serve` does.
+    pub fn env_remove(mut self, key: impl Into<OsString>) -> Self {
+        self.removed_env.push(key.into());
         self
     }
 
@@ -268,13 +285,74 @@ impl PluginLauncher {
             }
         };
         Ok(RunningPlugin {
-            child,
+            process: PluginProcess {
+                child,
+                stderr: stderr_log,
+                stdout: stdout_log,
+                readers,
+                _socket_dir: socket_dir,
+            },
             handshake,
+            handshake_line: line,
             client,
-            stderr: stderr_log,
-            stdout: stdout_log,
-            readers,
             startup_time,
+        })
+    }
+
+    /// Starts the plugin with the same environment as
+    /// [`launch`](Self::launch), but neither waits for a handshake nor
+    /// connects: for the modes that print none (`-standalone`,
+    /// `-buildinfo`) and for plugins expected to refuse to start. All of
+    /// stdout and stderr is kept.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), plugin_testkit::Error> {
+    /// use plugin_testkit::{MAGIC_COOKIE, PluginLauncher};
+    ///
+    /// let mut plugin = PluginLauncher::new("dist/gpx_my-plugin_linux_amd64")
+    ///     .env_remove(MAGIC_COOKIE.0)
+    ///     .spawn()?;
+    /// let status = plugin.wait().await?;
+    /// assert_eq!(status.code(), Some(1));
+    /// assert!(plugin.stderr().contains("This binary is a plugin"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// Must be called on a tokio runtime, which drains the pipes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Spawn`] when the executable cannot be started, [`Error::Io`]
+    /// when no temporary socket directory can be made.
+    pub fn spawn(self) -> Result<PluginProcess, Error> {
+        let socket_dir = tempfile::Builder::new().prefix("plugin").tempdir()?;
+        let mut child = self
+            .command(socket_dir.path())
+            .spawn()
+            .map_err(|source| Error::Spawn {
+                path: self.executable.clone(),
+                source,
+            })?;
+        let (stdout, stderr) = (PluginLog::default(), PluginLog::default());
+        let readers = [
+            child
+                .stdout
+                .take()
+                .map(|pipe| tokio::spawn(drain_lines(pipe, stdout.clone()))),
+            child
+                .stderr
+                .take()
+                .map(|pipe| tokio::spawn(drain_lines(pipe, stderr.clone()))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        Ok(PluginProcess {
+            child,
+            stdout,
+            stderr,
+            readers,
             _socket_dir: socket_dir,
         })
     }
@@ -298,6 +376,9 @@ impl PluginLauncher {
             .env("PLUGIN_UNIX_SOCKET_DIR", socket_dir)
             .env("GF_VERSION", &self.grafana_version)
             .envs(self.env.iter().map(|(key, value)| (key, value)));
+        for key in &self.removed_env {
+            command.env_remove(key);
+        }
         if let Some(dir) = &self.current_dir {
             command.current_dir(dir);
         }
@@ -342,14 +423,11 @@ async fn finish_log(reader: Option<JoinHandle<()>>, log: &PluginLog) -> String {
 /// gracefully and reports how it exited.
 #[derive(Debug)]
 pub struct RunningPlugin {
-    child: Child,
+    process: PluginProcess,
     handshake: Handshake,
+    handshake_line: String,
     client: PluginClient,
-    stderr: PluginLog,
-    stdout: PluginLog,
-    readers: Vec<JoinHandle<()>>,
     startup_time: Duration,
-    _socket_dir: tempfile::TempDir,
 }
 
 impl RunningPlugin {
@@ -363,20 +441,25 @@ impl RunningPlugin {
         &self.handshake
     }
 
+    /// The handshake line exactly as printed, without its line ending.
+    pub fn handshake_line(&self) -> &str {
+        &self.handshake_line
+    }
+
     /// Everything the plugin wrote to stderr so far (its logs).
     pub fn stderr(&self) -> &PluginLog {
-        &self.stderr
+        self.process.stderr()
     }
 
     /// Everything the plugin wrote to stdout after the handshake line
     /// (Grafana discards it; a well-behaved plugin writes nothing).
     pub fn stdout(&self) -> &PluginLog {
-        &self.stdout
+        self.process.stdout()
     }
 
     /// The process id, while the process runs.
     pub fn pid(&self) -> Option<u32> {
-        self.child.id()
+        self.process.pid()
     }
 
     /// The time from starting the process to reading its handshake line.
@@ -403,7 +486,30 @@ impl RunningPlugin {
     ///
     /// [`Error::Io`] when the process status cannot be read.
     pub fn try_exit_status(&mut self) -> Result<Option<ExitStatus>, Error> {
-        Ok(self.child.try_wait()?)
+        Ok(self.process.child.try_wait()?)
+    }
+
+    /// Sends `signal` to the process (see [`PluginProcess::signal`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`PluginProcess::signal`].
+    #[cfg(unix)]
+    pub async fn signal(&self, signal: Signal) -> Result<(), Error> {
+        self.process.signal(signal).await
+    }
+
+    /// Waits for the process to exit by itself, after a `Shutdown` call
+    /// made through [`client`](Self::client), a [`signal`](Self::signal) or
+    /// a crash (see [`PluginProcess::wait`]). The plugin's socket directory
+    /// stays until this value is dropped, so a test can check that the
+    /// plugin removed its socket.
+    ///
+    /// # Errors
+    ///
+    /// As [`PluginProcess::wait`].
+    pub async fn wait(&mut self) -> Result<ExitStatus, Error> {
+        self.process.wait().await
     }
 
     /// Stops the plugin as Grafana does: `GRPCController.Shutdown`, then a
@@ -416,7 +522,7 @@ impl RunningPlugin {
     /// [`Error::Io`] when waiting for the process fails.
     pub async fn shutdown(mut self) -> Result<ExitStatus, Error> {
         let status = match self.client.shutdown().await {
-            Ok(()) => tokio::time::timeout(SHUTDOWN_GRACE, self.child.wait())
+            Ok(()) => tokio::time::timeout(SHUTDOWN_GRACE, self.process.child.wait())
                 .await
                 .ok()
                 .transpose()?,
@@ -425,10 +531,86 @@ impl RunningPlugin {
         let status = match status {
             Some(status) => status,
             None => {
-                self.child.start_kill()?;
-                self.child.wait().await?
+                self.process.child.start_kill()?;
+                self.process.child.wait().await?
             }
         };
+        self.process.finish_readers().await;
+        Ok(status)
+    }
+
+    /// Kills the process at once and waits for it.
+    pub async fn kill(self) {
+        self.process.kill().await;
+    }
+}
+
+/// A plugin process started by [`PluginLauncher::spawn`], without a
+/// handshake: its output, signals and exit.
+///
+/// Dropping it kills the process.
+#[derive(Debug)]
+pub struct PluginProcess {
+    child: Child,
+    stdout: PluginLog,
+    stderr: PluginLog,
+    readers: Vec<JoinHandle<()>>,
+    _socket_dir: tempfile::TempDir,
+}
+
+impl PluginProcess {
+    /// The process id, while the process runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Everything the process wrote to stdout so far.
+    pub fn stdout(&self) -> &PluginLog {
+        &self.stdout
+    }
+
+    /// Everything the process wrote to stderr so far (its logs).
+    pub fn stderr(&self) -> &PluginLog {
+        &self.stderr
+    }
+
+    /// Sends `signal` to the process. It returns once the signal is sent;
+    /// wait for what the plugin does about it in its log or with
+    /// [`wait`](Self::wait).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the process has exited or `kill` fails.
+    #[cfg(unix)]
+    pub async fn signal(&self, signal: Signal) -> Result<(), Error> {
+        let pid = self
+            .pid()
+            .ok_or_else(|| std::io::Error::other("the plugin process has exited"))?;
+        // kill(1) rather than kill(2): the workspace has no unsafe code.
+        let status = Command::new("kill")
+            .arg(format!("-{}", signal.name()))
+            .arg(pid.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .status()
+            .await?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!("kill -{} {pid}: {status}", signal.name())).into())
+        }
+    }
+
+    /// Waits for the process to exit, then for its stdout and stderr to
+    /// close, so that [`stdout`](Self::stdout) and [`stderr`](Self::stderr)
+    /// hold everything it wrote. There is no timeout: wrap the call in
+    /// `tokio::time::timeout` to bound a test.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when waiting for the process fails.
+    pub async fn wait(&mut self) -> Result<ExitStatus, Error> {
+        let status = self.child.wait().await?;
         self.finish_readers().await;
         Ok(status)
     }
@@ -442,6 +624,30 @@ impl RunningPlugin {
     async fn finish_readers(&mut self) {
         for reader in self.readers.drain(..) {
             let _ = tokio::time::timeout(Duration::from_secs(2), reader).await;
+        }
+    }
+}
+
+/// A signal a test sends to a plugin process (Unix only).
+#[cfg(unix)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Signal {
+    /// `SIGINT`, which a Ctrl-C in Grafana's terminal sends to its plugins
+    /// too; go-plugin's `Serve` ignores it, because Grafana stops its
+    /// plugins itself.
+    Interrupt,
+    /// `SIGTERM`, with which a service manager stops a process.
+    Terminate,
+}
+
+#[cfg(unix)]
+impl Signal {
+    /// The name `kill -<name>` takes.
+    fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "INT",
+            Signal::Terminate => "TERM",
         }
     }
 }

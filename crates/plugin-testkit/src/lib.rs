@@ -77,9 +77,10 @@
 //! | piece | what it does |
 //! |---|---|
 //! | [`PluginLauncher`] → [`RunningPlugin`] | process mode: starts an executable with Grafana's environment, parses the [`Handshake`] (one-minute timeout; an early exit or a malformed line is an error quoting the plugin's stderr), connects over the unix socket or TCP address it announced, checks the gRPC health service, and shuts it down with go-plugin's `Shutdown` then a kill after two seconds |
+//! | [`PluginLauncher::spawn`] → [`PluginProcess`] | the same start without a handshake, for `-standalone`, `-buildinfo` and plugins that must refuse to start; both processes take [`Signal`]s and can be [`wait`](RunningPlugin::wait)ed for when they stop by themselves |
 //! | [`InProcessPlugin`] | in-process mode: serves a handler with plugin-serve's own server on a unix socket in a temporary directory (TCP on 127.0.0.1 elsewhere), connects, checks health, and shuts down gracefully |
 //! | [`PluginClient`] | every RPC Grafana makes, SDK types in and out: [`query_data`](PluginClient::query_data) (frames decoded by each response's `format`), [`query_chunked_data`](PluginClient::query_chunked_data) (chunks assembled by frame id), [`call_resource`](PluginClient::call_resource) (the response stream collected), [`check_health`](PluginClient::check_health), [`collect_metrics`](PluginClient::collect_metrics), the three stream calls ([`run_stream`](PluginClient::run_stream) gives a [`PacketStream`]), admission and conversion |
-//! | [`PluginLog`] | the plugin's stderr, kept line by line; [`LogEntry`] parses hclog JSON lines |
+//! | [`PluginLog`] | the plugin's stderr, kept line by line; [`LogEntry`] parses hclog JSON lines, [`LogEntry::parse_strict`] with every rule of go-plugin's host |
 //! | [`fixtures`] | frames defined identically in the Go interop suite, e.g. [`fixtures::all_field_types`] |
 //! | [`golden`] | `.golden.txt` / `.golden.jsonc` files in the Go SDK's formats; `UPDATE_GOLDEN=1` rewrites them |
 //! | [`MemoryUsage`] | resident and peak memory of a running plugin (Linux) |
@@ -108,8 +109,10 @@ pub use client::{HEALTH_SERVICE_NAME, PacketStream, PluginClient, responses_in_r
 pub use error::Error;
 pub use handshake::{APP_PROTOCOL_VERSION, CORE_PROTOCOL_VERSION, Handshake, PluginAddress};
 pub use in_process::InProcessPlugin;
+#[cfg(unix)]
+pub use launch::Signal;
 pub use launch::{
     DEFAULT_GRAFANA_VERSION, DEFAULT_START_TIMEOUT, MAGIC_COOKIE, MemoryUsage, PluginLauncher,
-    RunningPlugin, SHUTDOWN_GRACE,
+    PluginProcess, RunningPlugin, SHUTDOWN_GRACE,
 };
 pub use log::{LogEntry, PluginLog};

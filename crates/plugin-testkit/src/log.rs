@@ -134,10 +134,124 @@ impl LogEntry {
         })
     }
 
+    /// Parses a line as go-plugin's host reads it (`log_entry.go`,
+    /// `parseJSON`), insisting on a complete hclog entry: a JSON object whose
+    /// `@message` and `@level` are strings (the host type-asserts both and
+    /// crashes on anything else), `@level` one of hclog's five levels (else
+    /// the host shows the raw line at debug level), and `@timestamp` a string
+    /// that Go parses with `2006-01-02T15:04:05.000000Z07:00` (else the host
+    /// shows the raw line).
+    ///
+    /// ```
+    /// use plugin_testkit::LogEntry;
+    ///
+    /// let line = r#"{"@level":"info","@message":"ready","@timestamp":"2026-11-21T10:00:00.123456Z"}"#;
+    /// assert_eq!(LogEntry::parse_strict(line)?.message, "ready");
+    /// // Milliseconds only: Go's layout wants six fractional digits.
+    /// let line = r#"{"@level":"info","@message":"ready","@timestamp":"2026-11-21T10:00:00.123Z"}"#;
+    /// assert!(LogEntry::parse_strict(line).is_err());
+    /// # Ok::<(), String>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// What the host would not accept, as text.
+    pub fn parse_strict(line: &str) -> Result<LogEntry, String> {
+        let Ok(Value::Object(mut object)) = serde_json::from_str(line) else {
+            return Err("not a JSON object".to_owned());
+        };
+        let mut take_string = |key: &str| match object.remove(key) {
+            Some(Value::String(value)) => Ok(value),
+            Some(other) => Err(format!("{key} is not a string: {other}")),
+            None => Err(format!("no {key}")),
+        };
+        let level = take_string("@level")?;
+        let message = take_string("@message")?;
+        let timestamp = take_string("@timestamp")?;
+        let module = take_string("@module").ok();
+        if !["trace", "debug", "info", "warn", "error"].contains(&level.as_str()) {
+            return Err(format!("{level:?} is not an hclog level"));
+        }
+        if !parses_with_go_layout(&timestamp) {
+            return Err(format!(
+                "@timestamp {timestamp:?} does not parse with 2006-01-02T15:04:05.000000Z07:00"
+            ));
+        }
+        Ok(LogEntry {
+            level,
+            message,
+            timestamp,
+            module,
+            fields: object,
+        })
+    }
+
     /// The value of key `key`, when the entry has it.
     pub fn field(&self, key: &str) -> Option<&Value> {
         self.fields.get(key)
     }
+}
+
+/// Whether Go's `time.Parse` accepts `text` with the layout
+/// `2006-01-02T15:04:05.000000Z07:00` (`time/format.go`): exactly six
+/// fractional digits, `Z` or `±hh:mm`, and every field in Go's range.
+fn parses_with_go_layout(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let number = |start: usize, len: usize| -> Option<u32> {
+        let digits = bytes.get(start..start + len)?;
+        digits
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let separators = [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+    ];
+    if !separators
+        .iter()
+        .all(|&(at, byte)| bytes.get(at) == Some(&byte))
+    {
+        return false;
+    }
+    let fields = (
+        number(0, 4),
+        number(5, 2),
+        number(8, 2),
+        number(11, 2),
+        number(14, 2),
+        number(17, 2),
+        number(20, 6),
+    );
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second), Some(_)) =
+        fields
+    else {
+        return false;
+    };
+    let zone = match bytes.get(26..) {
+        Some(b"Z") => true,
+        Some([b'+' | b'-', _, _, b':', _, _]) => {
+            // Go allows offsets up to 24:60 here.
+            number(27, 2).is_some_and(|h| h <= 24) && number(30, 2).is_some_and(|m| m <= 60)
+        }
+        _ => false,
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    zone && (1..=12).contains(&month)
+        && (1..=days).contains(&day)
+        && hour < 24
+        && minute < 60
+        && second < 60
 }
 
 #[cfg(test)]
@@ -164,6 +278,41 @@ mod tests {
         assert!(LogEntry::parse(r#"{"@message":"no level"}"#).is_none());
         assert!(LogEntry::parse("[INFO] plain").is_none());
         assert!(LogEntry::parse("[1,2]").is_none());
+    }
+
+    #[test]
+    fn strict_parsing_follows_go_plugins_host() {
+        let line = |level: &str, timestamp: &str| {
+            format!(r#"{{"@level":{level},"@message":"m","@timestamp":"{timestamp}","k":1}}"#)
+        };
+        let entry =
+            LogEntry::parse_strict(&line(r#""warn""#, "2024-02-29T23:59:59.000001+05:30")).unwrap();
+        assert_eq!(
+            (entry.level.as_str(), entry.message.as_str()),
+            ("warn", "m")
+        );
+        assert_eq!(entry.field("k"), Some(&Value::from(1)));
+
+        let reason = |line: &str| LogEntry::parse_strict(line).unwrap_err();
+        let good = "2026-11-21T10:00:00.123456Z";
+        assert!(reason(&line("3", good)).contains("not a string"));
+        assert!(reason(&line(r#""fatal""#, good)).contains("not an hclog level"));
+        assert!(reason(r#"{"@level":"info","@message":"m"}"#).contains("no @timestamp"));
+        assert!(reason("[INFO] plain").contains("not a JSON object"));
+        for timestamp in [
+            "2026-11-21T10:00:00.123Z",
+            "2026-11-21T10:00:00.1234567Z",
+            "2026-11-21 10:00:00.123456Z",
+            "2026-11-21T10:00:00.123456",
+            "2026-11-21T10:00:00.123456+0100",
+            "2025-02-29T10:00:00.123456Z",
+            "2026-13-01T10:00:00.123456Z",
+            "2026-11-21T24:00:00.123456Z",
+            "2026-11-21T10:00:60.123456Z",
+        ] {
+            let line = line(r#""info""#, timestamp);
+            assert!(reason(&line).contains("does not parse"), "{timestamp}");
+        }
     }
 
     #[tokio::test]

@@ -19,7 +19,7 @@ use plugin_proto::pluginv2::{
     self, admission_control_server, data_server, diagnostics_server, resource_conversion_server,
     resource_server, stream_server,
 };
-use plugin_testkit::{Error, PluginLauncher};
+use plugin_testkit::{Error, MAGIC_COOKIE, PluginLauncher, Signal};
 use tokio_stream::wrappers::UnixListenerStream;
 use tonic::{Request, Response, Status};
 
@@ -464,6 +464,13 @@ async fn launches_drives_and_shuts_down_a_plugin() {
         [b"b", b"a"]
     );
 
+    // The script prints it after the handshake, maybe after the calls above.
+    assert!(
+        plugin
+            .stdout()
+            .wait_for("stray stdout line", Duration::from_secs(30))
+            .await
+    );
     assert_eq!(plugin.stdout().lines(), ["stray stdout line"]);
     let stderr = plugin.stderr().clone();
     let status = plugin.shutdown().await.unwrap();
@@ -562,4 +569,50 @@ async fn host_environment_is_inherited_unless_skipped() {
         panic!()
     };
     assert_eq!(stderr_tail, "cargo=unset cookie=datasource");
+}
+
+#[tokio::test]
+async fn a_plugin_stopped_by_a_signal_is_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = serve_fake_plugin(dir.path()).await;
+    // `wait` returns as soon as the trapped signal arrives; a foreground
+    // `sleep` would delay the trap until it ends.
+    let body = r#"trap 'echo "got TERM" >&2; exit 7' TERM
+echo "1|2|unix|$FAKE_SOCKET|grpc|"
+sleep 30 & wait $!"#;
+    let mut plugin = script(body)
+        .env("FAKE_SOCKET", &socket)
+        .launch()
+        .await
+        .unwrap();
+    assert_eq!(
+        plugin.handshake_line(),
+        format!("1|2|unix|{}|grpc|", socket.display())
+    );
+    plugin.signal(Signal::Terminate).await.unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(10), plugin.wait())
+        .await
+        .expect("the plugin exits on SIGTERM")
+        .unwrap();
+    assert_eq!(status.code(), Some(7));
+    assert_eq!(plugin.stderr().lines(), ["got TERM"]);
+    assert!(plugin.pid().is_none());
+    assert!(plugin.signal(Signal::Interrupt).await.is_err());
+}
+
+#[tokio::test]
+async fn spawn_keeps_all_output_and_env_remove_removes_the_cookie() {
+    let probe = r#"echo "cookie=${grafana_plugin_type:-unset}"; echo "refusing" >&2; exit 4"#;
+    let mut process = script(probe).env_remove(MAGIC_COOKIE.0).spawn().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(10), process.wait())
+        .await
+        .expect("the script exits")
+        .unwrap();
+    assert_eq!(status.code(), Some(4));
+    assert_eq!(process.stdout().lines(), ["cookie=unset"]);
+    assert_eq!(process.stderr().lines(), ["refusing"]);
+
+    let mut process = script(probe).spawn().unwrap();
+    process.wait().await.unwrap();
+    assert_eq!(process.stdout().lines(), ["cookie=datasource"]);
 }
