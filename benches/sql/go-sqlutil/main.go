@@ -6,7 +6,14 @@
 // `SELECT time, value, host FROM metrics` through FrameFromRows a few times and prints one
 // line in the format both runners share (benches/sql/README.md):
 //
-//	sql-rows impl=go-sqlutil rows=1000000 iters=5 median_ms=… min_ms=… max_ms=… rows_per_s=…
+//	sql-rows impl=go-sqlutil rows=1000000 iters=5 median_ms=… min_ms=… max_ms=… cpu_ms=… rows_per_s=…
+//
+// With -floor it times only stepping through the rows (rows.Next, no Scan), printed as
+// impl=go-sql-next: the driver's share, which in database/sql already includes making each
+// cell a driver.Value (the DATETIME text parsed to time.Time, the text copied).
+//
+// cpu_ms is the process's CPU time (user + system, all threads, so the garbage collector's
+// too) per timed iteration, from /proc/self/stat: less sensitive to other load than wall time.
 //
 // The driver is modernc.org/sqlite (pure Go, no cgo). `_texttotime=1` makes it report the
 // DATETIME column's scan type as time.Time, so sqlutil's default converters type the field
@@ -22,6 +29,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
@@ -32,14 +41,15 @@ import (
 func main() {
 	rows := flag.Int64("rows", 1_000_000, "rows in the metrics table")
 	iters := flag.Int("iters", 5, "timed iterations after one warm-up")
+	floor := flag.Bool("floor", false, "time rows.Next alone instead of FrameFromRows")
 	flag.Parse()
-	if err := run(*rows, *iters); err != nil {
+	if err := run(*rows, *iters, *floor); err != nil {
 		fmt.Fprintln(os.Stderr, "go-sqlutil:", err)
 		os.Exit(1)
 	}
 }
 
-func run(rows int64, iters int) error {
+func run(rows int64, iters int, floor bool) error {
 	if rows < 1 || iters < 1 {
 		return fmt.Errorf("-rows and -iters must be at least 1")
 	}
@@ -68,6 +78,25 @@ INSERT INTO metrics
 	}
 
 	// One warm-up run, checked, then the timed ones.
+	impl, once := "go-sqlutil", func() error {
+		frame, err := queryFrame(ctx, db)
+		if err != nil {
+			return err
+		}
+		if n := frame.Rows(); int64(n) != rows {
+			return fmt.Errorf("frame has %d rows, want %d", n, rows)
+		}
+		return nil
+	}
+	if floor {
+		impl, once = "go-sql-next", func() error {
+			n, err := countRows(ctx, db)
+			if err == nil && n != rows {
+				err = fmt.Errorf("stepped through %d rows, want %d", n, rows)
+			}
+			return err
+		}
+	}
 	frame, err := queryFrame(ctx, db)
 	if err != nil {
 		return err
@@ -75,19 +104,25 @@ INSERT INTO metrics
 	if err := check(frame, rows); err != nil {
 		return err
 	}
+	if err := once(); err != nil {
+		return err
+	}
 
 	times := make([]time.Duration, 0, iters)
+	cpuStart, cpuErr := cpuTime()
 	for range iters {
 		start := time.Now()
-		frame, err := queryFrame(ctx, db)
+		err := once()
 		elapsed := time.Since(start)
 		if err != nil {
 			return err
 		}
-		if n := frame.Rows(); int64(n) != rows {
-			return fmt.Errorf("frame has %d rows, want %d", n, rows)
-		}
 		times = append(times, elapsed)
+	}
+
+	cpu := "-"
+	if cpuEnd, err := cpuTime(); err == nil && cpuErr == nil {
+		cpu = fmt.Sprintf("%.0f", ms(cpuEnd-cpuStart)/float64(iters))
 	}
 
 	slices.Sort(times)
@@ -95,8 +130,8 @@ INSERT INTO metrics
 	if len(times)%2 == 0 {
 		median = (times[len(times)/2-1] + times[len(times)/2]) / 2
 	}
-	fmt.Printf("sql-rows impl=go-sqlutil rows=%d iters=%d median_ms=%.1f min_ms=%.1f max_ms=%.1f rows_per_s=%.0f\n",
-		rows, iters, ms(median), ms(times[0]), ms(times[len(times)-1]), float64(rows)/median.Seconds())
+	fmt.Printf("sql-rows impl=%s rows=%d iters=%d median_ms=%.1f min_ms=%.1f max_ms=%.1f cpu_ms=%s rows_per_s=%.0f\n",
+		impl, rows, iters, ms(median), ms(times[0]), ms(times[len(times)-1]), cpu, float64(rows)/median.Seconds())
 	return nil
 }
 
@@ -109,6 +144,20 @@ func queryFrame(ctx context.Context, db *sql.DB) (*data.Frame, error) {
 	}
 	defer rows.Close()
 	return sqlutil.FrameFromRows(rows, -1)
+}
+
+// countRows is the floor: the same query, stepping through the rows without scanning them.
+func countRows(ctx context.Context, db *sql.DB) (int64, error) {
+	rows, err := db.QueryContext(ctx, "SELECT time, value, host FROM metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int64
+	for rows.Next() {
+		n++
+	}
+	return n, rows.Err()
 }
 
 // check makes sure both sides build the same frame: three nullable fields of time, float64
@@ -131,6 +180,31 @@ func check(frame *data.Frame, rows int64) error {
 		return fmt.Errorf("first time is %v, want %v", first, time.Unix(1_700_000_000, 0).UTC())
 	}
 	return nil
+}
+
+// cpuTime is this process's user + system CPU time from /proc/self/stat (Linux; clock ticks
+// of 1/100 s), read the same way as the Rust runner so both sides count alike.
+func cpuTime() (time.Duration, error) {
+	stat, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name in parentheses (which may itself hold ")"): state is
+	// field 3, utime 14, stime 15.
+	end := strings.LastIndexByte(string(stat), ')')
+	fields := strings.Fields(string(stat[end+1:]))
+	if end < 0 || len(fields) < 13 {
+		return 0, fmt.Errorf("unexpected /proc/self/stat")
+	}
+	var ticks int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

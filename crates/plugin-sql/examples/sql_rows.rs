@@ -3,24 +3,32 @@
 //! timed over a few iterations, printed as one line in the format the Go runner prints:
 //!
 //! ```text
-//! sql-rows impl=plugin-sql rows=1000000 iters=5 median_ms=… min_ms=… max_ms=… rows_per_s=…
+//! sql-rows impl=plugin-sql rows=1000000 iters=5 median_ms=… min_ms=… max_ms=… cpu_ms=… rows_per_s=…
 //! ```
+//!
+//! With `--floor` it times only stepping through the rows with sqlx (no cell read), printed as
+//! `impl=sqlx-fetch`: the driver's share, the floor of `benches/rows.rs`.
+//!
+//! `cpu_ms` is the process's CPU time (user + system, all threads) per timed iteration, from
+//! `/proc/self/stat`: less sensitive to other load than wall time.
 //!
 //! The table and the query are those of `benches/rows.rs` (the criterion bench).
 //!
-//! `cargo run --release -p plugin-sql --example sql_rows -- [--rows N] [--iters N]`
+//! `cargo run --release -p plugin-sql --example sql_rows -- [--rows N] [--iters N] [--floor]`
 
 use std::error::Error;
 use std::time::{Duration, Instant};
 
+use futures_util::TryStreamExt;
 use plugin_data::{CellValue, FieldType, Frame};
+use plugin_sql::sqlx::SqlitePool;
 use plugin_sql::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use plugin_sql::{FrameOptions, query_frame};
 
 const QUERY: &str = "SELECT time, value, host FROM metrics";
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let (rows, iters) = parse_args(std::env::args().skip(1))?;
+    let Args { rows, iters, floor } = Args::parse(std::env::args().skip(1))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -44,26 +52,27 @@ fn main() -> Result<(), Box<dyn Error>> {
         .execute(&pool)
         .await?;
 
-        let options = FrameOptions::new();
         // One warm-up run, checked, then the timed ones.
-        check(&query_frame(&pool, QUERY, &options).await?, rows)?;
+        check(&query_frame(&pool, QUERY, &FrameOptions::new()).await?, rows)?;
+        once(&pool, floor, rows).await?;
         let mut times = Vec::with_capacity(iters);
+        let cpu_start = cpu_time();
         for _ in 0..iters {
             let start = Instant::now();
-            let frame = query_frame(&pool, QUERY, &options).await?;
-            let elapsed = start.elapsed();
-            if frame.num_rows()? as u64 != rows {
-                return Err(format!("frame has {} rows, want {rows}", frame.num_rows()?).into());
-            }
-            // Outside the timed part: a frame is a few Arrow buffers, so this is a few frees.
-            drop(frame);
-            times.push(elapsed);
+            once(&pool, floor, rows).await?;
+            times.push(start.elapsed());
         }
+
+        let cpu = match (cpu_start, cpu_time()) {
+            (Some(start), Some(end)) => format!("{:.0}", ms(end - start) / iters as f64),
+            _ => "-".to_owned(),
+        };
 
         times.sort_unstable();
         let median = median(&times);
         println!(
-            "sql-rows impl=plugin-sql rows={rows} iters={iters} median_ms={:.1} min_ms={:.1} max_ms={:.1} rows_per_s={:.0}",
+            "sql-rows impl={} rows={rows} iters={iters} median_ms={:.1} min_ms={:.1} max_ms={:.1} cpu_ms={cpu} rows_per_s={:.0}",
+            if floor { "sqlx-fetch" } else { "plugin-sql" },
             ms(median),
             ms(times[0]),
             ms(times[times.len() - 1]),
@@ -73,21 +82,63 @@ fn main() -> Result<(), Box<dyn Error>> {
     })
 }
 
-/// `--rows N` (default 1,000,000) and `--iters N` (default 5), both at least 1.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<(u64, usize), Box<dyn Error>> {
-    let (mut rows, mut iters) = (1_000_000_u64, 5_usize);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--rows" => rows = value.parse()?,
-            "--iters" => iters = value.parse()?,
-            _ => return Err(format!("unknown argument {flag}; use --rows N or --iters N").into()),
+/// One timed unit: the query to a frame (what every query pays), or with `floor` the query
+/// stepped through by sqlx alone.
+async fn once(pool: &SqlitePool, floor: bool, rows: u64) -> Result<(), Box<dyn Error>> {
+    let n = if floor {
+        plugin_sql::sqlx::raw_sql(QUERY)
+            .fetch(pool)
+            .try_fold(0_u64, |n, _| async move { Ok(n + 1) })
+            .await?
+    } else {
+        query_frame(pool, QUERY, &FrameOptions::new())
+            .await?
+            .num_rows()? as u64
+    };
+    if n != rows {
+        return Err(format!("got {n} rows, want {rows}").into());
+    }
+    Ok(())
+}
+
+/// The command line: `--rows N` (default 1,000,000), `--iters N` (default 5), `--floor`.
+struct Args {
+    rows: u64,
+    iters: usize,
+    floor: bool,
+}
+
+impl Args {
+    fn parse(mut args: impl Iterator<Item = String>) -> Result<Self, Box<dyn Error>> {
+        let mut parsed = Args {
+            rows: 1_000_000,
+            iters: 5,
+            floor: false,
+        };
+        while let Some(flag) = args.next() {
+            match flag.as_str() {
+                "--floor" => parsed.floor = true,
+                "--rows" | "--iters" => {
+                    let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+                    if flag == "--rows" {
+                        parsed.rows = value.parse()?;
+                    } else {
+                        parsed.iters = value.parse()?;
+                    }
+                }
+                _ => {
+                    return Err(format!(
+                        "unknown argument {flag}; use --rows N, --iters N, --floor"
+                    )
+                    .into());
+                }
+            }
         }
+        if parsed.rows == 0 || parsed.iters == 0 {
+            return Err("--rows and --iters must be at least 1".into());
+        }
+        Ok(parsed)
     }
-    if rows == 0 || iters == 0 {
-        return Err("--rows and --iters must be at least 1".into());
-    }
-    Ok((rows, iters))
 }
 
 /// Both sides build the same frame: three nullable fields of time, float64 and string, every
@@ -114,6 +165,23 @@ fn check(frame: &Frame, rows: u64) -> Result<(), Box<dyn Error>> {
         return Err(format!("first time is {first:?}, want 1700000000 s").into());
     }
     Ok(())
+}
+
+/// This process's user + system CPU time from `/proc/self/stat` (Linux; clock ticks of
+/// 1/100 s), read the same way as the Go runner so both sides count alike.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name in parentheses (which may itself hold ")"): state is
+    // field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let ticks = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .map(str::parse::<u64>)
+        .sum::<Result<u64, _>>()
+        .ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
 
 fn median(sorted: &[Duration]) -> Duration {
