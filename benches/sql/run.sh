@@ -22,7 +22,8 @@ trap 'rm -rf "$work"' EXIT
 echo "building plugin-sql (release) and go-sqlutil ..." >&2
 (cd "$root" && cargo build --quiet --release -p plugin-sql --example sql_rows)
 rust_bin="$root/target/release/examples/sql_rows"
-(cd "$root/benches/sql/go-sqlutil" && go build -o "$work/go-sqlutil" .)
+# As the Go SDK's mage build does by default (build/common.go): no cgo, so a pure-Go driver.
+(cd "$root/benches/sql/go-sqlutil" && CGO_ENABLED=0 go build -o "$work/go-sqlutil" .)
 go_bin="$work/go-sqlutil"
 
 run_one() { # impl round [table]
