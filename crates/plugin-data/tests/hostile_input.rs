@@ -132,7 +132,6 @@ fn a_deep_json_cell_is_kept_and_round_trips() {
 /// the `read*VectorJSON` readers of `data/frame_json.gen.go`: "expected
 /// array" / "expected close array").
 #[test]
-#[ignore = "plugin-data bug: the JSON decoder accepts value columns of different lengths (reported to the lead)"]
 fn value_columns_of_different_lengths_are_an_error() {
     let schema = r#""schema":{"fields":[{"name":"a","type":"boolean","typeInfo":{"frame":"bool"}},{"name":"b","type":"boolean","typeInfo":{"frame":"bool","nullable":true}}]}"#;
     for values in ["[[null],[]]", "[[true],[true,false]]", "[[],[true]]"] {

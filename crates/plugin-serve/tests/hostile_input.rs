@@ -625,7 +625,6 @@ async fn deeply_nested_json_is_an_error_answer_not_a_crash() {
 /// handler and its panic middleware, so the call ends in a reset stream
 /// instead of `InvalidArgument`.
 #[tokio::test]
-#[ignore = "plugin-backend bug: headers_from_proto panics past HeaderMap's limits (reported to the lead)"]
 async fn more_resource_headers_than_a_header_map_holds_are_invalid_argument() {
     let server = Server::with_receive_limit(plugin_serve::DEFAULT_MAX_RECEIVE_MESSAGE_SIZE).await;
     let headers = (0..40_000)

@@ -292,8 +292,20 @@ impl DataIn {
                 frame.fields().len()
             )));
         }
+        // Every column has the first one's length, as Go's reader requires
+        // (data/frame_json.go, readFrameData).
+        let rows = self.columns.first().map(Column::len);
         for (index, (field, column)) in frame.fields_mut().iter_mut().zip(self.columns).enumerate()
         {
+            if let Some(rows) = rows
+                && column.len() != rows
+            {
+                return Err(Error::InvalidJson(format!(
+                    "field {:?} has {} values, the first field {rows}",
+                    field.name(),
+                    column.len()
+                )));
+            }
             let entities = self.entities.get(index).and_then(Option::as_ref);
             let nanos = self.nanos.get(index).and_then(Option::as_deref);
             let array = column
