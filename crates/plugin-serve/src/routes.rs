@@ -202,7 +202,8 @@ where
             let response = query_data::call(self.adapter.clone(), request, self.limits);
             Box::pin(async move { Ok(response.await) })
         } else {
-            self.route_to_service(request)
+            let response = self.route_to_service(request);
+            Box::pin(async move { response.await.map(oversized_is_resource_exhausted) })
         };
         match deadline {
             None => response,
@@ -249,6 +250,34 @@ impl<H: Handler + 'static> PluginRoutes<H> {
         }
     }
 }
+
+/// The encoded `grpc-message` of tonic's answer to a request message over
+/// the receive limit ("Error, decoded message length too large: …").
+const DECODED_TOO_LARGE: &str = "decoded%20message%20length%20too%20large";
+
+/// `response` with grpc-go's code for a request message over the receive
+/// limit: tonic's generated services answer `OutOfRange`, grpc-go (which
+/// Grafana's own plugins use) `ResourceExhausted` (rpc_util.go,
+/// `recvAndDecompress`: "grpc: received message larger than max"). That
+/// answer is trailers-only, so its status is in the headers.
+fn oversized_is_resource_exhausted(mut response: GrpcResponse) -> GrpcResponse {
+    let headers = response.headers_mut();
+    let oversized = headers.get("grpc-status").is_some_and(|code| code == "11")
+        && headers
+            .get("grpc-message")
+            .and_then(|message| message.to_str().ok())
+            .is_some_and(|message| message.contains(DECODED_TOO_LARGE));
+    if oversized {
+        headers.insert(
+            "grpc-status",
+            http::HeaderValue::from_static(RESOURCE_EXHAUSTED),
+        );
+    }
+    response
+}
+
+/// `ResourceExhausted` as a `grpc-status` value.
+const RESOURCE_EXHAUSTED: &str = "8";
 
 /// The service part of a gRPC path, `package.Service` of
 /// `/package.Service/Method`; empty when the path has no such part.

@@ -87,7 +87,8 @@ impl ServeOptions {
         }
     }
 
-    /// Accepts request messages up to `bytes` long.
+    /// Accepts request messages up to `bytes` long; a longer one fails the
+    /// call with `ResourceExhausted`, as grpc-go answers.
     pub fn with_max_receive_message_size(mut self, bytes: usize) -> Self {
         self.max_receive_message_size = bytes;
         self

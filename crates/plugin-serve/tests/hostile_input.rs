@@ -265,12 +265,9 @@ async fn a_message_over_the_receive_limit_fails_every_rpc_clearly() {
         .check_health(health_request(big_headers(2 * LIMIT)))
         .await
         .expect_err("over the limit");
-    // tonic's decoder answers `OutOfRange` here (grpc-go `ResourceExhausted`,
-    // see the ignored test below); either way the message names the limit.
-    assert!(
-        matches!(status.code(), Code::OutOfRange | Code::ResourceExhausted),
-        "{status:?}"
-    );
+    // `ResourceExhausted`, as grpc-go answers, and the message names the
+    // limit.
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     assert!(status.message().contains(&LIMIT.to_string()), "{status:?}");
     let mut resource = ResourceClient::new(server.channel.clone());
     let request = pluginv2::CallResourceRequest {
@@ -283,20 +280,15 @@ async fn a_message_over_the_receive_limit_fails_every_rpc_clearly() {
         .call_resource(request)
         .await
         .expect_err("over the limit");
-    assert!(
-        matches!(status.code(), Code::OutOfRange | Code::ResourceExhausted),
-        "{status:?}"
-    );
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     server.assert_serving().await;
     server.stop().await;
 }
 
 /// grpc-go answers a request message over the server's limit with
 /// `ResourceExhausted` on every RPC (`rpc_util.go`, `recvAndDecompress`:
-/// "grpc: received message larger than max"). plugin-serve does so for
-/// QueryData only; the generated services answer tonic's `OutOfRange`.
+/// "grpc: received message larger than max"), and so does plugin-serve.
 #[tokio::test]
-#[ignore = "plugin-serve: tonic's services answer OutOfRange, grpc-go ResourceExhausted (reported to the lead)"]
 async fn every_rpc_answers_an_oversized_message_resource_exhausted_as_grpc_go() {
     let server = Server::start().await;
     let status = DiagnosticsClient::new(server.channel.clone())
