@@ -36,11 +36,11 @@ where
 /// config's typed getters, the user agent.
 pub fn exercise_context(context: &PluginContext) {
     if let Some(settings) = &context.data_source_instance_settings {
-        let _ = settings.json_data::<serde_json::Value>();
+        let _ = settings.parse_json_data::<serde_json::Value>();
         let _ = format!("{settings:?}");
     }
     if let Some(settings) = &context.app_instance_settings {
-        let _ = settings.json_data::<serde_json::Value>();
+        let _ = settings.parse_json_data::<serde_json::Value>();
         let _ = format!("{settings:?}");
     }
     let config = &context.grafana_config;

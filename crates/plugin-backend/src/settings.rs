@@ -3,7 +3,7 @@
 //!
 //! Settings arrive raw (JSON bytes and a map of decrypted strings) with every
 //! request. Parsing them into the plugin's own types is deliberately a
-//! separate, explicit step ([`DataSourceInstanceSettings::json_data`],
+//! separate, explicit step ([`DataSourceInstanceSettings::parse_json_data`],
 //! [`SecureJsonData::deserialize`]): a plugin should do it once per instance,
 //! when its instance is created (which `plugin-instancemgmt` arranges), not
 //! on every request.
@@ -41,7 +41,7 @@ use crate::error::Error;
 /// settings.json_data = br#"{"defaultBucket":"metrics"}"#.to_vec().into();
 /// settings.decrypted_secure_json_data.insert("token", "s3cr3t");
 ///
-/// let options: Options = settings.json_data()?;
+/// let options: Options = settings.parse_json_data()?;
 /// let secrets: Secrets = settings.decrypted_secure_json_data.deserialize()?;
 /// assert_eq!(options.default_bucket, "metrics");
 /// assert_eq!(secrets.token, "s3cr3t");
@@ -102,8 +102,8 @@ impl Default for DataSourceInstanceSettings {
 
 impl DataSourceInstanceSettings {
     /// Parses the JSON data into `T`. Empty JSON data parses as `{}`.
-    pub fn json_data<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        parse_json_data(&self.json_data, "data source JSON data")
+    pub fn parse_json_data<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        parse_json(&self.json_data, "data source JSON data")
     }
 }
 
@@ -135,12 +135,12 @@ impl Default for AppInstanceSettings {
 
 impl AppInstanceSettings {
     /// Parses the JSON data into `T`. Empty JSON data parses as `{}`.
-    pub fn json_data<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        parse_json_data(&self.json_data, "app JSON data")
+    pub fn parse_json_data<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        parse_json(&self.json_data, "app JSON data")
     }
 }
 
-fn parse_json_data<T: DeserializeOwned>(json: &[u8], what: &'static str) -> Result<T, Error> {
+fn parse_json<T: DeserializeOwned>(json: &[u8], what: &'static str) -> Result<T, Error> {
     // Grafana sends no bytes at all for an instance without JSON data.
     let json: &[u8] = if json.is_empty() { b"{}" } else { json };
     serde_json::from_slice(json).map_err(|source| Error::json(what, source))
@@ -274,14 +274,14 @@ mod tests {
             json_data: Bytes::from_static(b"{not json"),
             ..Default::default()
         };
-        let result: Result<serde_json::Value, _> = settings.json_data();
+        let result: Result<serde_json::Value, _> = settings.parse_json_data();
         assert!(matches!(result, Err(Error::Json { .. })));
     }
 
     #[test]
     fn empty_json_data_is_an_empty_object() {
         let app = AppInstanceSettings::default();
-        let value: serde_json::Value = app.json_data().unwrap();
+        let value: serde_json::Value = app.parse_json_data().unwrap();
         assert_eq!(value, serde_json::json!({}));
     }
 

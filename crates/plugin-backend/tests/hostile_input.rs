@@ -64,13 +64,13 @@ fn deeply_nested_json_data_is_a_json_error() {
         let context = PluginContext::try_from(message).expect("the context converts");
         let settings = context.data_source_instance_settings.as_ref().unwrap();
         let error = settings
-            .json_data::<serde_json::Value>()
+            .parse_json_data::<serde_json::Value>()
             .expect_err("100k levels of nesting");
         let text = error.to_string();
         assert!(text.contains("data source JSON data"), "{text}");
         assert!(text.contains("recursion limit"), "{text}");
         let app = context.app_instance_settings.as_ref().unwrap();
-        let error = app.json_data::<HashMap<String, serde_json::Value>>();
+        let error = app.parse_json_data::<HashMap<String, serde_json::Value>>();
         assert!(error.is_err(), "app JSON data of 100k levels parsed");
     }
 }

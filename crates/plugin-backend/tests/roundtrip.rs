@@ -488,7 +488,7 @@ fn invalid_json_settings_are_errors_when_parsed() {
     message.json_data = Bytes::from_static(b"{\"timeout\":");
     let settings = DataSourceInstanceSettings::try_from_proto(message, "acme").unwrap();
     assert!(matches!(
-        settings.json_data::<serde_json::Value>(),
+        settings.parse_json_data::<serde_json::Value>(),
         Err(Error::Json { .. })
     ));
 }

@@ -40,7 +40,7 @@ use crate::provider::{InstanceProvider, InstanceRequest};
 /// }
 ///
 /// let provider = DataSourceInstanceProvider::new(|settings, _context| async move {
-///     let options: Options = settings.json_data()?;
+///     let options: Options = settings.parse_json_data()?;
 ///     Ok::<_, Error>(Client { url: settings.url.clone(), timeout_seconds: options.timeout_seconds })
 /// })
 /// .with_dispose(|client: Client| async move {

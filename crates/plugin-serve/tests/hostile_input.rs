@@ -61,7 +61,7 @@ impl CheckHealthHandler for Echo {
                 request.headers.len()
             )));
         };
-        Ok(match settings.json_data::<serde_json::Value>() {
+        Ok(match settings.parse_json_data::<serde_json::Value>() {
             Ok(_) => CheckHealthResult::ok("settings parse"),
             Err(error) => CheckHealthResult::error(error.to_string()),
         })

@@ -297,7 +297,7 @@ fn main() -> std::process::ExitCode {
     grafana_plugin::run(grafana_plugin::datasource::manage(
         PLUGIN_ID,
         |settings, _context| async move {
-            let Settings { directory } = settings.json_data()?;
+            let Settings { directory } = settings.parse_json_data()?;
             let directory = Arc::new(CsvDirectory { root: directory });
             let queries = QueryTypeMux::new()
                 .with_fallback(EachQuery(TableQuery(directory.clone())))

@@ -123,7 +123,7 @@ fn main() -> std::process::ExitCode {
             let AppSettings { title } = if settings.json_data.is_empty() {
                 AppSettings::default()
             } else {
-                settings.json_data()?
+                settings.parse_json_data()?
             };
             let app = Arc::new(Notes {
                 title: title.unwrap_or_else(|| "Notes".to_owned()),

@@ -80,7 +80,7 @@ fn main() -> std::process::ExitCode {
             let Settings { path, row_limit } = if settings.json_data.is_empty() {
                 Settings::default()
             } else {
-                settings.json_data()?
+                settings.parse_json_data()?
             };
             let pool = match path {
                 // Opened on first use, so a bad path shows in the health check rather than
