@@ -15,7 +15,9 @@
 //! * [`stream`]: SubscribeStream, RunStream (`count/N`: N packets, then the
 //!   end) and PublishStream;
 //! * [`admission`]: ValidateAdmission and MutateAdmission on JSON objects;
-//! * [`conversion`]: ConvertObjects, rewriting `apiVersion`.
+//! * [`conversion`]: ConvertObjects, rewriting `apiVersion`;
+//! * [`diag`]: around all of them, panics and slow queries on request and
+//!   the `diag` resource (tokio's task count), for the reliability tests.
 //!
 //! CollectMetrics is the SDK default (the process's Prometheus registry).
 //! Admission and conversion are process-wide, as in the SDK's `manage`, so
@@ -25,11 +27,13 @@
 mod admission;
 mod chunked;
 mod conversion;
+mod diag;
 mod health;
 mod query;
 mod resource;
 mod stream;
 
+use diag::Faults;
 use plugin_backend::Plugin;
 use plugin_serve::{ManageOptions, build_info};
 
@@ -40,26 +44,29 @@ const PLUGIN_ID: &str = "acme-interop-test-datasource";
 /// so every instance is the same.
 fn instance() -> Plugin {
     Plugin::new()
-        .with_query_data(query::Queries)
-        .with_query_chunked_data(chunked::ChunkedQueries)
-        .with_call_resource(resource::Echo)
-        .with_check_health(health::Health)
-        .with_stream(stream::Streams)
+        .with_query_data(Faults(query::Queries))
+        .with_query_chunked_data(Faults(chunked::ChunkedQueries))
+        .with_call_resource(Faults(resource::Echo))
+        .with_check_health(Faults(health::Health))
+        .with_stream(Faults(stream::Streams))
 }
 
 /// The process-wide endpoints: admission and conversion (metrics stay the
 /// SDK default).
 fn process_handler() -> Plugin {
     Plugin::new()
-        .with_admission(admission::Admission)
-        .with_conversion(conversion::Conversion)
+        .with_admission(Faults(admission::Admission))
+        .with_conversion(Faults(conversion::Conversion))
 }
 
 #[tokio::main]
 async fn main() -> Result<(), plugin_serve::Error> {
     plugin_serve::datasource::manage(
         PLUGIN_ID,
-        |_settings, _context| async move { Ok(instance()) },
+        |settings, _context| async move {
+            diag::factory_faults(&settings)?;
+            Ok(instance())
+        },
         ManageOptions::new()
             .with_build_info(build_info!())
             .with_process_handler(process_handler()),
