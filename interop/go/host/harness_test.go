@@ -224,6 +224,14 @@ func startPlugin(t *testing.T, binary string) *runningPlugin {
 	if v := client.NegotiatedVersion(); v != grpcplugin.ProtocolVersion {
 		t.Fatalf("negotiated protocol version %d, want %d", v, grpcplugin.ProtocolVersion)
 	}
+	dispenseInto(t, p, rpc)
+	return p
+}
+
+// dispenseInto dispenses p's clients from rpc under Grafana's names and
+// pings the plugin, as go-plugin does before handing out clients.
+func dispenseInto(t *testing.T, p *runningPlugin, rpc goplugin.ClientProtocol) {
+	t.Helper()
 	dispense := func(name string) any {
 		raw, err := rpc.Dispense(name)
 		if err != nil {
@@ -247,12 +255,9 @@ func startPlugin(t *testing.T, binary string) *runningPlugin {
 	if p.conn, ok = dispense("conn").(*grpc.ClientConn); !ok {
 		t.Fatal("conn is not a *grpc.ClientConn")
 	}
-	// go-plugin pings health service "plugin" before handing out clients;
-	// check it answers.
 	if err := rpc.Ping(); err != nil {
 		t.Fatalf("ping: %v", err)
 	}
-	return p
 }
 
 // stop ends the plugin as Grafana does (grpc_plugin.go Stop → Client.Kill:

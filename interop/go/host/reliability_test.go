@@ -22,9 +22,7 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/grafana/grafana-plugin-sdk-go/backend/grpcplugin"
 	"github.com/grafana/grafana-plugin-sdk-go/genproto/pluginv2"
-	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -295,37 +293,5 @@ func dialExtra(t *testing.T, p *runningPlugin, opts ...grpc.DialOption) *extraCo
 		resource:   pluginv2.NewResourceClient(conn),
 		stream:     pluginv2.NewStreamClient(conn),
 		sock:       sock.Load(),
-	}
-}
-
-// dispenseInto dispenses p's clients from rpc under Grafana's names, as
-// startPlugin does, for plugins started another way.
-func dispenseInto(t *testing.T, p *runningPlugin, rpc goplugin.ClientProtocol) {
-	t.Helper()
-	dispense := func(name string) any {
-		raw, err := rpc.Dispense(name)
-		if err != nil {
-			t.Fatalf("dispense %s: %v", name, err)
-		}
-		return raw
-	}
-	var ok bool
-	if p.diagnostics, ok = dispense("diagnostics").(grpcplugin.DiagnosticsClient); !ok {
-		t.Fatal("diagnostics is not a DiagnosticsClient")
-	}
-	if p.resource, ok = dispense("resource").(grpcplugin.ResourceClient); !ok {
-		t.Fatal("resource is not a ResourceClient")
-	}
-	if p.data, ok = dispense("data").(grpcplugin.DataClient); !ok {
-		t.Fatal("data is not a DataClient")
-	}
-	if p.stream, ok = dispense("stream").(grpcplugin.StreamClient); !ok {
-		t.Fatal("stream is not a StreamClient")
-	}
-	if p.conn, ok = dispense("conn").(*grpc.ClientConn); !ok {
-		t.Fatal("conn is not a *grpc.ClientConn")
-	}
-	if err := rpc.Ping(); err != nil {
-		t.Fatalf("ping: %v", err)
 	}
 }
