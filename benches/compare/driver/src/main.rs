@@ -15,10 +15,14 @@
 //! per plugin:
 //!
 //! * spawn to handshake (median of several starts) and idle RSS after start;
-//! * QueryData of 1,000 rows as Arrow, one and four requests in flight:
-//!   req/s, p50, p99;
-//! * QueryData of 1,000,000 rows as Arrow: MB/s of encoded frames, and peak
-//!   RSS (`VmHWM`) afterwards;
+//! * QueryData of 1,000 rows as Arrow, 1, 4, 64 and 256 requests in flight
+//!   on the one connection: req/s, p50, p99;
+//! * QueryData of 1,000,000 rows as Arrow: MB/s of encoded frames, after the
+//!   small loads on the same connection and, on a plugin of its own, on a
+//!   fresh connection; peak RSS (`VmHWM`) afterwards;
+//! * in the same moment, the bandwidth of a plain copy of as many bytes as
+//!   one 1,000,000-row answer over a unix socket pair: what the transfer is
+//!   compared with;
 //! * the same with `format=JSON` (what current Grafana asks for by default),
 //!   one request in flight, when the plugin answers JSON at all;
 //! * the size of the stripped release binary.
@@ -171,7 +175,14 @@ struct Results {
     idle_rss: u64,
     small_one: Throughput,
     small_four: Throughput,
+    small_64: Throughput,
+    small_256: Throughput,
+    /// 1,000,000-row answers after the small loads on the same connection.
     large: Large,
+    /// 1,000,000-row answers on a fresh connection of a fresh plugin.
+    large_fresh: Large,
+    /// MB/s of a plain copy of one answer's bytes over a unix socket pair.
+    raw_socket_mb_per_s: f64,
     peak_rss: u64,
     /// `None` when the plugin answers a `format=JSON` request with Arrow
     /// frames.
@@ -188,7 +199,11 @@ impl Results {
             idle_rss: median_of(rounds, |r| r.idle_rss),
             small_one: Throughput::median(rounds, |r| &r.small_one),
             small_four: Throughput::median(rounds, |r| &r.small_four),
+            small_64: Throughput::median(rounds, |r| &r.small_64),
+            small_256: Throughput::median(rounds, |r| &r.small_256),
             large: Large::median(rounds, |r| &r.large),
+            large_fresh: Large::median(rounds, |r| &r.large_fresh),
+            raw_socket_mb_per_s: median_of(rounds, |r| r.raw_socket_mb_per_s),
             peak_rss: median_of(rounds, |r| r.peak_rss),
             json: json
                 .filter(|json| !json.is_empty())
@@ -273,6 +288,15 @@ async fn measure(contender: &Contender, budget: Budget) -> anyhow::Result<Result
     }
     results.startup = percentile(&mut startups, 50);
 
+    // Large answers on a fresh connection, before any small call: the
+    // client's flow-control windows then start from the handshake's.
+    let plugin = launch(contender).await?;
+    check_answer(plugin.client(), 1_000_000, DataFrameFormat::Arrow)
+        .await
+        .with_context(|| format!("{} breaks the contract", contender.name))?;
+    results.large_fresh = large_load(plugin.client(), DataFrameFormat::Arrow, budget).await?;
+    plugin.kill().await;
+
     let plugin = launch(contender).await?;
     // Let lazy initialisation settle before reading the idle footprint.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -291,10 +315,13 @@ async fn measure(contender: &Contender, budget: Budget) -> anyhow::Result<Result
     );
     results.small_one = load(&client, query(1_000, arrow)?, 1, budget).await?;
     results.small_four = load(&client, query(1_000, arrow)?, 4, budget).await?;
+    results.small_64 = load(&client, query(1_000, arrow)?, 64, budget).await?;
+    results.small_256 = load(&client, query(1_000, arrow)?, 256, budget).await?;
     check_answer(&client, 1_000_000, arrow)
         .await
         .with_context(breaks)?;
     results.large = large_load(&client, arrow, budget).await?;
+    results.raw_socket_mb_per_s = raw_socket_copy(results.large.answer_bytes, budget)?;
     results.peak_rss = plugin.memory_usage()?.peak_resident_bytes;
 
     let json = DataFrameFormat::Json;
@@ -442,6 +469,39 @@ async fn large_load(
     })
 }
 
+/// MB/s of a plain copy of `bytes` bytes, the budget's number of times,
+/// over a unix socket pair: one thread writes the whole buffer with one
+/// `write_all`, the other reads it into a 256 KiB buffer. The same kernel
+/// path as the plugin's answer, without HTTP/2 or gRPC.
+fn raw_socket_copy(bytes: usize, budget: Budget) -> anyhow::Result<f64> {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+
+    let (mut writer, mut reader) = UnixStream::pair()?;
+    let payload = vec![0x5a_u8; bytes];
+    let copies = budget.large_queries;
+    let sender = std::thread::spawn(move || -> std::io::Result<()> {
+        for _ in 0..copies {
+            writer.write_all(&payload)?;
+        }
+        Ok(())
+    });
+    let mut buffer = vec![0_u8; 256 * 1024];
+    let started = Instant::now();
+    let mut received = 0;
+    while received < bytes * copies {
+        match reader.read(&mut buffer)? {
+            0 => bail!("the socket pair closed after {received} bytes"),
+            n => received += n,
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    sender
+        .join()
+        .map_err(|_| anyhow::anyhow!("the writing thread panicked"))??;
+    Ok(received as f64 / 1e6 / elapsed)
+}
+
 /// Runs `in_flight` loops of `request` on one connection for the budget's
 /// window (after a warm-up) and measures them.
 async fn load(
@@ -504,6 +564,8 @@ enum Unit {
     MiB,
     /// Bytes, shown in MB.
     MB,
+    /// A factor, shown as `<n>x`.
+    Factor,
 }
 
 impl Unit {
@@ -514,6 +576,7 @@ impl Unit {
             Unit::Millis => format!("{:.3} ms", value * 1e3),
             Unit::MiB => format!("{:.1} MiB", value / (1024.0 * 1024.0)),
             Unit::MB => format!("{:.1} MB", value / 1e6),
+            Unit::Factor => format!("{value:.2}x"),
         }
     }
 }
@@ -526,97 +589,143 @@ struct Line {
     /// each other).
     ratio: bool,
     /// The figure, `None` when the plugin has none (JSON not answered).
-    figure: fn(&Results) -> Option<f64>,
+    figure: Box<dyn Fn(&Results) -> Option<f64>>,
 }
 
-fn lines() -> [Line; 20] {
-    let line = |name, unit, ratio, figure| Line {
-        name,
-        unit,
-        ratio,
-        figure,
-    };
+impl Line {
+    fn new(
+        name: &'static str,
+        unit: Unit,
+        ratio: bool,
+        figure: impl Fn(&Results) -> Option<f64> + 'static,
+    ) -> Line {
+        Line {
+            name,
+            unit,
+            ratio,
+            figure: Box::new(figure),
+        }
+    }
+}
+
+/// The three lines of a load of small queries: req/s, p50, p99.
+fn throughput_lines(name: &'static str, load: fn(&Results) -> &Throughput) -> [Line; 3] {
     [
-        line(
-            "QueryData 1,000 rows, 1 in flight: req/s",
-            Unit::PerSecond,
-            true,
-            |r| Some(r.small_one.requests_per_s),
-        ),
-        line("  p50", Unit::Millis, false, |r| {
-            Some(r.small_one.p50.as_secs_f64())
+        Line::new(name, Unit::PerSecond, true, move |r| {
+            Some(load(r).requests_per_s)
         }),
-        line("  p99", Unit::Millis, false, |r| {
-            Some(r.small_one.p99.as_secs_f64())
+        Line::new("  p50", Unit::Millis, false, move |r| {
+            Some(load(r).p50.as_secs_f64())
         }),
-        line(
-            "QueryData 1,000 rows, 4 in flight: req/s",
-            Unit::PerSecond,
-            true,
-            |r| Some(r.small_four.requests_per_s),
-        ),
-        line("  p50", Unit::Millis, false, |r| {
-            Some(r.small_four.p50.as_secs_f64())
+        Line::new("  p99", Unit::Millis, false, move |r| {
+            Some(load(r).p99.as_secs_f64())
         }),
-        line("  p99", Unit::Millis, false, |r| {
-            Some(r.small_four.p99.as_secs_f64())
-        }),
-        line(
-            "QueryData 1,000,000 rows: MB/s of frames",
+    ]
+}
+
+fn lines() -> Vec<Line> {
+    let json = |figure: fn(&JsonResults) -> f64| move |r: &Results| r.json.as_ref().map(figure);
+    let mut lines = Vec::new();
+    lines.extend(throughput_lines(
+        "QueryData 1,000 rows, 1 in flight: req/s",
+        |r| &r.small_one,
+    ));
+    lines.extend(throughput_lines(
+        "QueryData 1,000 rows, 4 in flight: req/s",
+        |r| &r.small_four,
+    ));
+    lines.extend(throughput_lines(
+        "QueryData 1,000 rows, 64 in flight: req/s",
+        |r| &r.small_64,
+    ));
+    lines.extend(throughput_lines(
+        "QueryData 1,000 rows, 256 in flight: req/s",
+        |r| &r.small_256,
+    ));
+    lines.extend([
+        Line::new(
+            "QueryData 1,000,000 rows, after the small loads: MB/s of frames",
             Unit::PerSecond,
             true,
             |r| Some(r.large.mb_per_s),
         ),
-        line("  rows/s", Unit::RowsPerSecond, true, |r| {
+        Line::new("  rows/s", Unit::RowsPerSecond, true, |r| {
             Some(r.large.rows_per_s)
         }),
-        line("  encoded frame per answer", Unit::MB, false, |r| {
+        Line::new("  encoded frame per answer", Unit::MB, false, |r| {
             Some(r.large.answer_bytes as f64)
         }),
-        line(
-            "QueryData JSON 1,000 rows, 1 in flight: req/s",
+        Line::new(
+            "  raw unix-socket copy of as many bytes, same moment: MB/s",
+            Unit::PerSecond,
+            false,
+            |r| Some(r.raw_socket_mb_per_s),
+        ),
+        Line::new("  raw copy / transfer", Unit::Factor, false, |r| {
+            (r.large.mb_per_s > 0.0).then(|| r.raw_socket_mb_per_s / r.large.mb_per_s)
+        }),
+        Line::new(
+            "QueryData 1,000,000 rows, fresh connection: MB/s of frames",
             Unit::PerSecond,
             true,
-            |r| r.json.as_ref().map(|j| j.small_one.requests_per_s),
+            |r| Some(r.large_fresh.mb_per_s),
         ),
-        line("  p50", Unit::Millis, false, |r| {
-            r.json.as_ref().map(|j| j.small_one.p50.as_secs_f64())
+        Line::new("  rows/s", Unit::RowsPerSecond, true, |r| {
+            Some(r.large_fresh.rows_per_s)
         }),
-        line("  p99", Unit::Millis, false, |r| {
-            r.json.as_ref().map(|j| j.small_one.p99.as_secs_f64())
-        }),
-        line(
+    ]);
+    let [json_rps, json_p50, json_p99] =
+        throughput_lines("QueryData JSON 1,000 rows, 1 in flight: req/s", |r| {
+            &r.small_one
+        });
+    // The JSON loads exist only for plugins that answer JSON.
+    let of_json = |line: Line, figure: fn(&JsonResults) -> f64| Line {
+        figure: Box::new(json(figure)),
+        ..line
+    };
+    lines.extend([
+        of_json(json_rps, |j| j.small_one.requests_per_s),
+        of_json(json_p50, |j| j.small_one.p50.as_secs_f64()),
+        of_json(json_p99, |j| j.small_one.p99.as_secs_f64()),
+        Line::new(
             "QueryData JSON 1,000,000 rows: MB/s of frames",
             Unit::PerSecond,
             true,
-            |r| r.json.as_ref().map(|j| j.large.mb_per_s),
+            json(|j| j.large.mb_per_s),
         ),
-        line("  rows/s", Unit::RowsPerSecond, true, |r| {
-            r.json.as_ref().map(|j| j.large.rows_per_s)
-        }),
-        line("  encoded frame per answer", Unit::MB, false, |r| {
-            r.json.as_ref().map(|j| j.large.answer_bytes as f64)
-        }),
-        line("spawn to handshake (median)", Unit::Millis, false, |r| {
+        Line::new(
+            "  rows/s",
+            Unit::RowsPerSecond,
+            true,
+            json(|j| j.large.rows_per_s),
+        ),
+        Line::new(
+            "  encoded frame per answer",
+            Unit::MB,
+            false,
+            json(|j| j.large.answer_bytes as f64),
+        ),
+        Line::new("spawn to handshake (median)", Unit::Millis, false, |r| {
             Some(r.startup.as_secs_f64())
         }),
-        line("idle RSS", Unit::MiB, false, |r| Some(r.idle_rss as f64)),
-        line(
+        Line::new("idle RSS", Unit::MiB, false, |r| Some(r.idle_rss as f64)),
+        Line::new(
             "peak RSS (VmHWM) after 1,000,000 rows",
             Unit::MiB,
             false,
             |r| Some(r.peak_rss as f64),
         ),
-        line(
+        Line::new(
             "  ... and after the JSON answers too",
             Unit::MiB,
             false,
-            |r| r.json.as_ref().map(|j| j.peak_rss as f64),
+            json(|j| j.peak_rss as f64),
         ),
-        line("stripped release binary", Unit::MiB, false, |r| {
+        Line::new("stripped release binary", Unit::MiB, false, |r| {
             Some(r.binary_size as f64)
         }),
-    ]
+    ]);
+    lines
 }
 
 /// The report's cells for `results` (one per plugin, then one ratio per
@@ -625,7 +734,7 @@ fn report_rows(results: &[Results]) -> Vec<Vec<String>> {
     lines()
         .iter()
         .map(|line| {
-            let figures: Vec<Option<f64>> = results.iter().map(line.figure).collect();
+            let figures: Vec<Option<f64>> = results.iter().map(|r| (line.figure)(r)).collect();
             let mut cells = vec![line.name.to_owned()];
             cells.extend(
                 figures
@@ -763,7 +872,7 @@ mod tests {
         let rows = report_rows(&[fast, round(100.0, 1, 1), round(150.0, 1, 1)]);
         let mb_per_s = rows
             .iter()
-            .find(|row| row[0] == "QueryData 1,000,000 rows: MB/s of frames")
+            .find(|row| row[0] == "QueryData 1,000,000 rows, after the small loads: MB/s of frames")
             .unwrap();
         assert_eq!(mb_per_s[1..], ["300", "100", "150", "3.00x", "2.00x"]);
         let json = rows
@@ -773,6 +882,35 @@ mod tests {
         assert_eq!(json[1..], ["0", "n/a", "n/a", "", ""]);
         let p50 = &rows[1];
         assert_eq!(p50[1..], ["1.000 ms", "1.000 ms", "1.000 ms", "", ""]);
+    }
+
+    #[test]
+    fn the_raw_copy_moves_every_byte() {
+        let budget = Budget {
+            large_queries: 3,
+            ..QUICK
+        };
+        let mb_per_s = raw_socket_copy(1_000_003, budget).unwrap();
+        assert!(mb_per_s.is_finite() && mb_per_s > 0.0, "{mb_per_s}");
+    }
+
+    #[test]
+    fn the_raw_copy_factor_divides_raw_by_transfer() {
+        let result = Results {
+            large: Large {
+                mb_per_s: 500.0,
+                ..Large::default()
+            },
+            raw_socket_mb_per_s: 6_000.0,
+            ..Results::default()
+        };
+        let rows = report_rows(&[result, Results::default()]);
+        let factor = rows
+            .iter()
+            .find(|row| row[0] == "  raw copy / transfer")
+            .unwrap();
+        // No transfer measured: no factor.
+        assert_eq!(factor[1..], ["12.00x", "n/a", ""]);
     }
 
     #[test]
