@@ -9,11 +9,13 @@
 #
 #   benches/sql/run.sh                       # 3 rounds each, 1,000,000 rows, 5 timed iterations
 #   ROUNDS=4 ROWS=1000000 ITERS=5 benches/sql/run.sh
+#   PIN=0 benches/sql/run.sh                 # both sides under `taskset -c 0` (one core)
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
 ROWS=${ROWS:-1000000}
 ITERS=${ITERS:-5}
+PIN=${PIN:-}
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
@@ -26,14 +28,17 @@ rust_bin="$root/target/release/examples/sql_rows"
 (cd "$root/benches/sql/go-sqlutil" && CGO_ENABLED=0 go build -o "$work/go-sqlutil" .)
 go_bin="$work/go-sqlutil"
 
+pin=()
+if [[ -n $PIN ]]; then pin=(taskset -c "$PIN"); fi
+
 run_one() { # impl round [table]
 	local load line
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	case $1 in
-	plugin-sql) line=$("$rust_bin" --rows "$ROWS" --iters "$ITERS") ;;
-	go-sqlutil) line=$("$go_bin" -rows "$ROWS" -iters "$ITERS") ;;
-	sqlx-fetch) line=$("$rust_bin" --rows "$ROWS" --iters "$ITERS" --floor) ;;
-	go-sql-next) line=$("$go_bin" -rows "$ROWS" -iters "$ITERS" -floor) ;;
+	plugin-sql) line=$("${pin[@]}" "$rust_bin" --rows "$ROWS" --iters "$ITERS") ;;
+	go-sqlutil) line=$("${pin[@]}" "$go_bin" -rows "$ROWS" -iters "$ITERS") ;;
+	sqlx-fetch) line=$("${pin[@]}" "$rust_bin" --rows "$ROWS" --iters "$ITERS" --floor) ;;
+	go-sql-next) line=$("${pin[@]}" "$go_bin" -rows "$ROWS" -iters "$ITERS" -floor) ;;
 	esac
 	echo "$line" >&2
 	# The shared one-line format:
@@ -45,7 +50,7 @@ run_one() { # impl round [table]
 	}' rates="$work/rates" >>"$work/${3:-table}"
 }
 
-echo "machine: $(nproc) cores; $(uptime)" >&2
+echo "machine: $(nproc) cores; $(uptime)${PIN:+; pinned: taskset -c $PIN}" >&2
 round=0
 for ((pair = 0; pair < ROUNDS; pair++)); do
 	if ((pair % 2 == 0)); then order=(plugin-sql go-sqlutil); else order=(go-sqlutil plugin-sql); fi
@@ -60,7 +65,7 @@ for impl in sqlx-fetch go-sql-next; do
 done
 
 echo
-echo "$ROWS rows of (time DATETIME, value REAL, host TEXT), $ITERS timed iterations per round after one warm-up; cpu = the process's CPU time (user + system, all threads) per timed iteration; load = 1-minute load average before the round ($(nproc) cores)."
+echo "$ROWS rows of (time DATETIME, value REAL, host TEXT), $ITERS timed iterations per round after one warm-up; cpu = the process's CPU time (user + system, all threads) per timed iteration; load = 1-minute load average before the round ($(nproc) cores)${PIN:+; both sides pinned with taskset -c $PIN}."
 echo
 echo "| round | impl | median ms | min ms | max ms | cpu ms/iter | rows/s (median) | load |"
 echo "|---|---|---|---|---|---|---|---|"

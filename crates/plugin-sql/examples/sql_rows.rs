@@ -28,7 +28,12 @@ use plugin_sql::{FrameOptions, query_frame};
 const QUERY: &str = "SELECT time, value, host FROM metrics";
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let Args { rows, iters, floor } = Args::parse(std::env::args().skip(1))?;
+    let Args {
+        rows,
+        iters,
+        floor,
+        row_buffer,
+    } = Args::parse(std::env::args().skip(1))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -37,6 +42,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         let options = SqliteConnectOptions::new()
             .filename(dir.path().join("bench.sqlite"))
             .create_if_missing(true);
+        let options = match row_buffer {
+            Some(size) => options.row_buffer_size(size),
+            None => options,
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options)
@@ -106,6 +115,8 @@ struct Args {
     rows: u64,
     iters: usize,
     floor: bool,
+    /// `SqliteConnectOptions::row_buffer_size` (sqlx's default is 50).
+    row_buffer: Option<usize>,
 }
 
 impl Args {
@@ -114,21 +125,22 @@ impl Args {
             rows: 1_000_000,
             iters: 5,
             floor: false,
+            row_buffer: None,
         };
         while let Some(flag) = args.next() {
             match flag.as_str() {
                 "--floor" => parsed.floor = true,
-                "--rows" | "--iters" => {
+                "--rows" | "--iters" | "--row-buffer" => {
                     let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-                    if flag == "--rows" {
-                        parsed.rows = value.parse()?;
-                    } else {
-                        parsed.iters = value.parse()?;
+                    match flag.as_str() {
+                        "--rows" => parsed.rows = value.parse()?,
+                        "--iters" => parsed.iters = value.parse()?,
+                        _ => parsed.row_buffer = Some(value.parse()?),
                     }
                 }
                 _ => {
                     return Err(format!(
-                        "unknown argument {flag}; use --rows N, --iters N, --floor"
+                        "unknown argument {flag}; use --rows N, --iters N, --floor, --row-buffer N"
                     )
                     .into());
                 }
