@@ -581,6 +581,10 @@ impl Unit {
     }
 }
 
+/// How a line reads its figure from a plugin's results: `None` when the
+/// plugin has none (JSON not answered).
+type Figure = Box<dyn Fn(&Results) -> Option<f64>>;
+
 /// One line of the report.
 struct Line {
     name: &'static str,
@@ -588,8 +592,7 @@ struct Line {
     /// Whether higher is better and the line gets ratios (first plugin over
     /// each other).
     ratio: bool,
-    /// The figure, `None` when the plugin has none (JSON not answered).
-    figure: Box<dyn Fn(&Results) -> Option<f64>>,
+    figure: Figure,
 }
 
 impl Line {
