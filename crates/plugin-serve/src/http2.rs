@@ -66,9 +66,20 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 ///   buffers (`query_data.rs`), which h2 queues without a copy. grpc-go's
 ///   server holds at most 64 KiB per stream ahead of the wire
 ///   (`defaultWriteQuota`, `internal/transport/defaults.go`).
+///
+/// * **Header list: 16 MiB**, grpc-go's server limit
+///   (`defaultServerMaxHeaderListSize`, `internal/transport/defaults.go`),
+///   not hyper's 16 KiB: Grafana's metadata (forwarded headers, log
+///   attributes, trace context) past 16 KiB got HTTP 431 without a gRPC
+///   status, and a header block past it even compressed closed the whole
+///   connection, failing every call in flight on Grafana's one connection.
 fn grafana_settings(builder: &mut Builder<TokioExecutor>) {
     builder.max_concurrent_streams(None);
+    builder.max_header_list_size(MAX_HEADER_LIST_SIZE);
 }
+
+/// grpc-go's server limit on a request's header list, in bytes.
+const MAX_HEADER_LIST_SIZE: u32 = 16 << 20;
 
 /// Serves `service` on every connection `listener` accepts, until
 /// `shutdown` is triggered; then drains for at most `drain_timeout`.

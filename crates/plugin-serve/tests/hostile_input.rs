@@ -419,59 +419,21 @@ fn health_with_big_headers(address: &str, count: usize) -> http::Request<Full<By
     request.body(Full::new(Bytes::from(body))).unwrap()
 }
 
+/// Metadata is served up to grpc-go's header-list limit of 16 MiB
+/// (`defaultServerMaxHeaderListSize`, internal/transport/defaults.go).
+/// hyper's default of 16 KiB answered 20 kB with HTTP 431 and closed the
+/// whole connection (GOAWAY COMPRESSION_ERROR) on 200 kB.
 #[tokio::test]
-async fn metadata_beyond_the_header_list_limit_is_refused_and_the_server_goes_on() {
-    let server = Server::start().await;
-    let mut connection = h2_connection(&server.address).await;
-    // hyper's HTTP/2 server takes header lists of up to 16 KiB (its default
-    // SETTINGS_MAX_HEADER_LIST_SIZE). Just over it, the call is answered
-    // HTTP 431 without a gRPC status, which gRPC clients (tonic's, grpc-go's)
-    // report as `Unknown`; the connection lives on.
-    let response = connection
-        .send_request(health_with_big_headers(&server.address, 20))
-        .await
-        .expect("an answer");
-    assert_eq!(
-        response.status(),
-        http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
-    );
-    let response = connection
-        .send_request(health_with_big_headers(&server.address, 0))
-        .await
-        .expect("the same connection still serves");
-    assert_eq!(response.status(), http::StatusCode::OK);
-    let status = DiagnosticsClient::new(server.channel.clone())
-        .check_health(with_big_metadata(20))
-        .await
-        .expect_err("20 kB of metadata");
-    assert_eq!(status.code(), Code::Unknown, "{status:?}");
-    assert!(status.message().contains("431"), "{status:?}");
-
-    // Far over it (a header block over 16 KiB even compressed), h2 closes
-    // the whole connection (GOAWAY COMPRESSION_ERROR, h2's
-    // `codec/framed_read.rs`): every call on it fails. The server goes on
-    // serving new connections.
-    let mut connection = h2_connection(&server.address).await;
-    let failed = connection
-        .send_request(health_with_big_headers(&server.address, 200))
-        .await;
-    assert!(failed.is_err(), "200 kB of headers answered: {failed:?}");
-    let after = connection
-        .send_request(health_with_big_headers(&server.address, 0))
-        .await;
-    assert!(after.is_err(), "the connection was closed: {after:?}");
-    server.assert_serving_new_connections().await;
-    server.stop().await;
-}
-
-/// grpc-go's server takes header lists of up to 16 MiB
-/// (`internal/transport/defaults.go`, `defaultServerMaxHeaderListSize`);
-/// plugin-serve keeps hyper's 16 KiB, and past about 16 KiB compressed
-/// the GOAWAY above fails every call in flight on Grafana's connection.
-#[tokio::test]
-#[ignore = "plugin-serve: hyper's 16 KiB header list limit, grpc-go's is 16 MiB (reported to the lead)"]
 async fn metadata_within_grpc_gos_header_list_limit_is_served() {
     let server = Server::start().await;
+    let mut connection = h2_connection(&server.address).await;
+    for kilobytes in [20, 200] {
+        let response = connection
+            .send_request(health_with_big_headers(&server.address, kilobytes))
+            .await
+            .expect("an answer");
+        assert_eq!(response.status(), http::StatusCode::OK, "{kilobytes} kB");
+    }
     DiagnosticsClient::new(server.channel.clone())
         .check_health(with_big_metadata(200))
         .await
@@ -479,55 +441,20 @@ async fn metadata_within_grpc_gos_header_list_limit_is_served() {
     server.stop().await;
 }
 
+/// Past the limit the call is refused, and the server goes on serving.
 #[tokio::test]
-async fn many_metadata_entries_within_the_limit_are_served() {
+async fn metadata_beyond_the_header_list_limit_is_refused_and_the_server_goes_on() {
     let server = Server::start().await;
-    let mut request = tonic::Request::new(health_request(Default::default()));
-    // About 10 kB of header list (each entry counts 32 bytes besides its
-    // name and value), under hyper's 16 KiB.
-    for i in 0..200 {
-        let name: tonic::metadata::MetadataKey<_> = format!("x-m-{i}").parse().unwrap();
-        request.metadata_mut().insert(name, "1".parse().unwrap());
-    }
-    request.metadata_mut().insert_bin(
-        "x-data-bin",
-        tonic::metadata::MetadataValue::from_bytes(&[0xff; 64]),
+    let mut connection = h2_connection(&server.address).await;
+    let over = connection
+        .send_request(health_with_big_headers(&server.address, 17 * 1024))
+        .await;
+    assert!(
+        over.as_ref()
+            .map_or(true, |response| response.status() != http::StatusCode::OK),
+        "17 MiB of headers answered: {over:?}"
     );
-    request
-        .metadata_mut()
-        .insert("tenantid", "t".repeat(1000).parse().unwrap());
-    let result = DiagnosticsClient::new(server.channel.clone())
-        .check_health(request)
-        .await
-        .expect("served")
-        .into_inner();
-    assert_eq!(result.message, "0 headers");
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn a_huge_header_map_in_the_message_is_served() {
-    let server = Server::start().await;
-    let headers = (0..2000)
-        .map(|i| {
-            let values = vec![format!("{i}")];
-            (format!("x-h-{i}"), pluginv2::StringList { values })
-        })
-        .collect();
-    let request = pluginv2::CallResourceRequest {
-        plugin_context: Some(context()),
-        method: "GET".into(),
-        headers,
-        ..Default::default()
-    };
-    let mut stream = ResourceClient::new(server.channel.clone())
-        .call_resource(request)
-        .await
-        .expect("served")
-        .into_inner();
-    let first = stream.message().await.unwrap().expect("one response");
-    assert_eq!(first.code, 200);
-    assert_eq!(&first.body[..], b"2000");
+    server.assert_serving_new_connections().await;
     server.stop().await;
 }
 
