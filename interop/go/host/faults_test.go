@@ -668,3 +668,72 @@ func TestFaultInstanceFactory(t *testing.T) {
 	t.Logf("after: %v", p.settle(t, base, 0, 0))
 	p.stop(t)
 }
+
+// TestFaultSlowClientKeepsMemoryBounded streams a large resource answer to
+// a host that reads nothing (fixed 64 KiB HTTP/2 windows): a plugin that
+// queued what it cannot send would grow by the whole answer, many times
+// the body, as messages; the plugin's memory must instead stay within the
+// request body it holds plus a small margin, the handler waiting for the
+// host (the SDK's bounded response channel and h2's send buffer). The host
+// then reads everything: every byte arrives, in order.
+func TestFaultSlowClientKeepsMemoryBounded(t *testing.T) {
+	const (
+		bodySize  = 4 << 20
+		chunkSize = 16 // 262,144 messages
+		// What may come on top of the baseline and the body: h2's send
+		// buffer (400 KiB), the response channel (8 messages), allocator
+		// slack. Queuing the answer would take tens of MiB.
+		margin = 12 << 20
+	)
+	p := startPlugin(t, testPluginBinary)
+	pctx := dataSourceContext(t, testPluginID, "slow-client-uid", map[string]any{})
+	warmUp(t, p, pctx)
+	base := p.stats(t)
+	conn := dialExtra(t, p, grpc.WithInitialWindowSize(64<<10), grpc.WithInitialConnWindowSize(64<<10))
+	body := make([]byte, bodySize)
+	for i := range body {
+		body[i] = byte(i % 251)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, err := conn.resource.CallResource(ctx, backend.ToProto().CallResourceRequest(&backend.CallResourceRequest{
+		PluginContext: pctx, Path: "echo", Method: http.MethodPost, Body: body,
+		Headers: map[string][]string{"X-Chunk-Size": {strconv.Itoa(chunkSize)}},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := stream.Recv()
+	if err != nil || head.Code != http.StatusOK {
+		t.Fatalf("first message %v, %v", head, err)
+	}
+	// A measurement window, not a synchronisation: the host reads nothing
+	// for a second while the plugin's memory is sampled.
+	var peak int64
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		peak = max(peak, p.stats(t).RSSKiB)
+	}
+	grown := (peak - base.RSSKiB) << 10
+	if grown > bodySize+margin {
+		t.Errorf("the plugin grew by %.1f MiB while the host read nothing, want at most %.1f MiB",
+			float64(grown)/(1<<20), float64(bodySize+margin)/(1<<20))
+	}
+	rest, err := recvUntilEnd(stream)
+	if err != nil {
+		t.Fatalf("after %d messages: %v", len(rest), err)
+	}
+	received := 0
+	for _, m := range rest {
+		for i, b := range m.Body {
+			if b != byte((received+i)%251) {
+				t.Fatalf("byte %d is %d, want %d", received+i, b, (received+i)%251)
+			}
+		}
+		received += len(m.Body)
+	}
+	if received != bodySize {
+		t.Errorf("received %d bytes, want %d", received, bodySize)
+	}
+	t.Logf("slow host: base %s; peak while the host read nothing +%.1f MiB; %d bytes then arrived in order",
+		base, float64(grown)/(1<<20), received)
+}
