@@ -635,11 +635,11 @@ fn throughput_lines(name: &'static str, load: fn(&Results) -> &Throughput) -> [L
         }),
         Line::new("  p50", Unit::Millis, false, move |r| {
             let load = load(r);
-            (load.requests_per_s > 0.0).then(|| load.p50.as_secs_f64())
+            (load.requests_per_s > 0.0).then_some(load.p50.as_secs_f64())
         }),
         Line::new("  p99", Unit::Millis, false, move |r| {
             let load = load(r);
-            (load.requests_per_s > 0.0).then(|| load.p99.as_secs_f64())
+            (load.requests_per_s > 0.0).then_some(load.p99.as_secs_f64())
         }),
     ]
 }
