@@ -17,7 +17,7 @@
 //! * `@module` is the event's target;
 //! * the fields of the event and of every span around it follow, flat
 //!   (the innermost value wins; `@` keys are reserved); a
-//!   [`LOG_PARAMS_FIELD`] field, a JSON object of the log attributes Grafana
+//!   `logParams` field, a JSON object of the log attributes Grafana
 //!   sent with the call, adds each attribute under its own key, as Go's
 //!   logger writes them.
 //!
