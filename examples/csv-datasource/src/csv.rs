@@ -45,6 +45,20 @@ impl ColumnType {
     }
 }
 
+/// The column types and nullability of a table's frames.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Schema {
+    /// Each column's type.
+    pub(crate) types: Vec<ColumnType>,
+    /// Whether each column has an empty or unparsable cell.
+    nullable: Vec<bool>,
+}
+
+/// Cell `column` of `row`, `None` when empty.
+fn cell(row: &[String], column: usize) -> Option<&str> {
+    Some(row[column].as_str()).filter(|v| !v.is_empty())
+}
+
 impl Table {
     /// Parses CSV text; the first record is the header.
     pub(crate) fn parse(text: &str) -> Result<Table, Error> {
@@ -89,53 +103,67 @@ impl Table {
             .collect()
     }
 
-    /// The frame of rows `rows` (a range of data row indexes), typed by
-    /// `types`.
+    /// The schema of the frames of this table: the inferred column types.
+    pub(crate) fn schema(&self) -> Schema {
+        self.schema_with(self.column_types())
+    }
+
+    /// The schema of the frames of this table with columns typed `types`.
+    ///
+    /// Nullability is the whole column's, so the frames of a replay stream,
+    /// one row each, all share the first one's schema; it is worked out here
+    /// once, not for every frame. A value that does not parse is a null.
+    pub(crate) fn schema_with(&self, types: Vec<ColumnType>) -> Schema {
+        let nullable = types
+            .iter()
+            .enumerate()
+            .map(|(column, column_type)| {
+                self.rows.iter().any(|row| match cell(row, column) {
+                    None => true,
+                    Some(value) => !column_type.parses(value),
+                })
+            })
+            .collect();
+        Schema { types, nullable }
+    }
+
+    /// The frame of rows `rows` (a range of data row indexes), with
+    /// `schema`.
     pub(crate) fn to_frame(
         &self,
         name: &str,
-        types: &[ColumnType],
+        schema: &Schema,
         rows: std::ops::Range<usize>,
     ) -> Frame {
-        let fields =
-            self.header
-                .iter()
-                .zip(types)
-                .enumerate()
-                .map(|(column, (name, column_type))| {
-                    fn cell(row: &[String], column: usize) -> Option<&str> {
-                        Some(row[column].as_str()).filter(|v| !v.is_empty())
+        let fields = self
+            .header
+            .iter()
+            .zip(schema.types.iter().zip(&schema.nullable))
+            .enumerate()
+            .map(|(column, (name, (column_type, &nullable)))| {
+                let cells = self.rows[rows.clone()].iter().map(|row| cell(row, column));
+                let values: FieldValues = match column_type {
+                    ColumnType::Time => {
+                        let times = cells.map(|c| c.and_then(parse_time));
+                        if nullable {
+                            FieldValues::time_nanos_opt(times.collect())
+                        } else {
+                            FieldValues::time_nanos(times.flatten().collect())
+                        }
                     }
-                    // Nullability is the whole column's, so the frames of a
-                    // replay stream, one row each, all share the first one's
-                    // schema; a value that does not parse is a null.
-                    let nullable = self.rows.iter().any(|row| match cell(row, column) {
-                        None => true,
-                        Some(value) => !column_type.parses(value),
-                    });
-                    let cells = self.rows[rows.clone()].iter().map(|row| cell(row, column));
-                    let values: FieldValues = match column_type {
-                        ColumnType::Time => {
-                            let times = cells.map(|c| c.and_then(parse_time));
-                            if nullable {
-                                FieldValues::time_nanos_opt(times.collect())
-                            } else {
-                                FieldValues::time_nanos(times.flatten().collect())
-                            }
+                    ColumnType::Number => {
+                        let numbers = cells.map(|c| c.and_then(|v| v.parse::<f64>().ok()));
+                        if nullable {
+                            numbers.collect::<Vec<_>>().into()
+                        } else {
+                            numbers.flatten().collect::<Vec<_>>().into()
                         }
-                        ColumnType::Number => {
-                            let numbers = cells.map(|c| c.and_then(|v| v.parse::<f64>().ok()));
-                            if nullable {
-                                numbers.collect::<Vec<_>>().into()
-                            } else {
-                                numbers.flatten().collect::<Vec<_>>().into()
-                            }
-                        }
-                        ColumnType::Text if nullable => cells.collect::<Vec<_>>().into(),
-                        ColumnType::Text => cells.flatten().collect::<Vec<_>>().into(),
-                    };
-                    Field::new(name.as_str(), values)
-                });
+                    }
+                    ColumnType::Text if nullable => cells.collect::<Vec<_>>().into(),
+                    ColumnType::Text => cells.flatten().collect::<Vec<_>>().into(),
+                };
+                Field::new(name.as_str(), values)
+            });
         Frame::new(name).with_fields(fields)
     }
 }
@@ -216,7 +244,7 @@ mod tests {
             types,
             [ColumnType::Time, ColumnType::Number, ColumnType::Text]
         );
-        let frame = table.to_frame("rooms", &types, 0..2);
+        let frame = table.to_frame("rooms", &table.schema(), 0..2);
         assert_eq!(frame.fields()[0].field_type(), FieldType::Time);
         let temp = frame.field("temp").unwrap();
         assert!(temp.is_nullable());
@@ -237,9 +265,9 @@ mod tests {
 ",
         )
         .unwrap();
-        let types = table.column_types();
-        let first = table.to_frame("rooms", &types, 0..1);
-        let second = table.to_frame("rooms", &types, 1..2);
+        let schema = table.schema();
+        let first = table.to_frame("rooms", &schema, 0..1);
+        let second = table.to_frame("rooms", &schema, 1..2);
         assert!(first.field("temp").unwrap().is_nullable());
         assert_eq!(
             first.field("temp").unwrap().get(0),
@@ -260,7 +288,7 @@ warm
 ",
         )
         .unwrap();
-        let frame = table.to_frame("t", &[ColumnType::Number], 0..2);
+        let frame = table.to_frame("t", &table.schema_with(vec![ColumnType::Number]), 0..2);
         let temp = frame.field("temp").unwrap();
         assert_eq!(temp.len(), 2);
         assert_eq!(temp.get(1), Some(CellValue::Null));

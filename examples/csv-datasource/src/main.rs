@@ -130,8 +130,7 @@ impl FrameQuery for TableQuery {
     async fn answer(&self, query: &DataQuery) -> Result<Frame, Error> {
         let FileQuery { file } = query.parse_json()?;
         let table = self.0.read(&file).await?;
-        let types = table.column_types();
-        Ok(table.to_frame(&file, &types, 0..table.rows.len()))
+        Ok(table.to_frame(&file, &table.schema(), 0..table.rows.len()))
     }
 }
 
@@ -276,7 +275,7 @@ impl StreamHandler for Diagnostics {
             .strip_prefix("replay/")
             .ok_or_else(|| Error::plugin("unknown stream"))?;
         let table = self.0.read(file).await?;
-        let types = table.column_types();
+        let schema = table.schema();
         let mut interval = tokio::time::interval(REPLAY_INTERVAL);
         for row in 0..table.rows.len() {
             interval.tick().await;
@@ -286,7 +285,7 @@ impl StreamHandler for Diagnostics {
                 FrameInclude::DataOnly
             };
             sender
-                .send_frame(&table.to_frame(file, &types, row..row + 1), include)
+                .send_frame(&table.to_frame(file, &schema, row..row + 1), include)
                 .await?;
         }
         Ok(())
